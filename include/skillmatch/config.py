@@ -1,0 +1,101 @@
+"""Runtime settings, read from the environment at call time (never at import time).
+
+Every stage takes a :class:`Settings`; tasks, the CLI and tests build one with :func:`load_settings`, so an
+environment variable set by a test or an Airflow worker applies to the next call without re-importing.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name}={raw!r} is not an integer") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class MatchWeights:
+    """Weights of the match score components; they sum to 1 so the score stays in [0, 1]."""
+
+    skill_coverage: float = 0.65
+    semantic: float = 0.35
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data lives and how the stages behave."""
+
+    data_dir: Path
+    shared_dir: Path | None
+    source_mode: str  # "shared" (real data in ../shared/data) or "synthetic"
+    max_postings_per_source: int | None = None
+    max_resumes: int | None = None
+    top_k: int = 10
+    path_targets: int = 5
+    path_max_steps: int = 10
+    encoder_threshold: float = 0.72
+    max_sentences_per_doc: int = 24
+    device: str = "auto"
+    weights: MatchWeights = field(default_factory=MatchWeights)
+    max_posting_age_days: int = 3650
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file BI tools open."""
+        return self.data_dir / "warehouse.duckdb"
+
+    def lake(self, *parts: str) -> Path:
+        """A path inside the Parquet lake."""
+        return self.data_dir.joinpath(*parts)
+
+
+def _resolve_shared(explicit: str | None) -> Path | None:
+    candidates = [Path(explicit)] if explicit else [Path.cwd().parent / "shared" / "data",
+                                                    PROJECT_ROOT.parent / "shared" / "data"]
+    for c in candidates:
+        if (c / "postings").is_dir() and (c / "taxonomy").is_dir():
+            return c.resolve()
+    return None
+
+
+def load_settings() -> Settings:
+    """Build settings from ``SKILLMATCH_*`` environment variables with local defaults.
+
+    ``SKILLMATCH_SOURCE`` chooses the input: ``auto`` (default: shared data when present, else synthetic),
+    ``shared`` (fail if absent) or ``synthetic``.
+    """
+    data_dir = Path(os.environ.get("SKILLMATCH_DATA_DIR") or (PROJECT_ROOT / "data"))
+    shared = _resolve_shared(os.environ.get("SKILLMATCH_SHARED_DIR"))
+    mode = os.environ.get("SKILLMATCH_SOURCE", "auto").strip().lower()
+    if mode not in {"auto", "shared", "synthetic"}:
+        raise ValueError(f"SKILLMATCH_SOURCE must be auto, shared or synthetic, not {mode!r}")
+    if mode == "shared" and shared is None:
+        raise FileNotFoundError("SKILLMATCH_SOURCE=shared but no shared data folder was found "
+                                "(set SKILLMATCH_SHARED_DIR to the folder holding postings/ and taxonomy/)")
+    if mode == "auto":
+        mode = "shared" if shared is not None else "synthetic"
+    return Settings(
+        data_dir=data_dir,
+        shared_dir=shared,
+        source_mode=mode,
+        max_postings_per_source=_env_int("SKILLMATCH_MAX_POSTINGS_PER_SOURCE", None),
+        max_resumes=_env_int("SKILLMATCH_MAX_RESUMES", None),
+        top_k=_env_int("SKILLMATCH_TOP_K", 10) or 10,
+        encoder_threshold=_env_float("SKILLMATCH_ENCODER_THRESHOLD", 0.72),
+        max_sentences_per_doc=_env_int("SKILLMATCH_MAX_SENTENCES_PER_DOC", 24) or 24,
+        device=os.environ.get("SKILLMATCH_DEVICE", "auto"),
+    )

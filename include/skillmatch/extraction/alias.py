@@ -1,0 +1,135 @@
+"""Alias matcher: every taxonomy label and alias in one Aho-Corasick automaton, matched on word boundaries.
+
+Surfaces are matched lowercased; short acronyms and the curated ambiguous forms (``taxonomy/curation.csv``) must
+also match case-exactly, and some need a context cue in the same sentence ("Go" near "backend"...).
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import pandas as pd
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+_WORDCHAR = re.compile(r"[\w+#]")
+
+
+@dataclass(frozen=True)
+class Curation:
+    """One curated rule for an ambiguous surface form."""
+
+    action: str  # block | case_sensitive | needs_context
+    context: re.Pattern[str] | None
+
+
+def load_curation() -> dict[str, Curation]:
+    """The checked-in curation rules, keyed by lowercased surface."""
+    text = resources.files("skillmatch.taxonomy").joinpath("curation.csv").read_text(encoding="utf-8")
+    out: dict[str, Curation] = {}
+    for row in csv.DictReader(text.splitlines()):
+        ctx = re.compile(row["context"]) if row["context"] else None
+        out[row["surface"].lower()] = Curation(row["action"], ctx)
+    return out
+
+
+def _fold(text: str) -> str:
+    """Lowercase without changing length, so offsets in the folded text are offsets in the original."""
+    return "".join((c.lower() or c)[0] if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence holding text[start:end], with the match itself blanked out (it must not be its own cue)."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 400), start)), default=max(0, start - 400))
+    nxt = _SENTENCE_END.search(text, end, end + 400)
+    right = nxt.start() if nxt else min(len(text), end + 400)
+    return text[left:start] + " " + text[end:right]
+
+
+@dataclass
+class Surface:
+    """A surface form and the concept it links to."""
+
+    skill_id: str
+    form: str  # as written in the taxonomy
+    priority: int  # lower wins when two concepts share a surface
+    case_sensitive: bool
+    context: re.Pattern[str] | None
+
+
+class AliasMatcher:
+    """Finds taxonomy surface forms in text; build once per taxonomy, reuse for every document."""
+
+    def __init__(self, dim_skill: pd.DataFrame, curation: dict[str, Curation] | None = None) -> None:
+        import ahocorasick
+
+        curation = load_curation() if curation is None else curation
+        best: dict[str, Surface] = {}
+
+        def offer(form: str, skill_id: str, priority: int, product: bool = False) -> None:
+            form = form.strip()
+            key = _fold(form)
+            if len(key) < 1 or len(key) > 120:
+                return
+            rule = curation.get(key)
+            if rule and rule.action == "block":
+                return
+            is_upper_acronym = len(form) <= 4 and any(c.isupper() for c in form)
+            if len(form) <= 3 and not rule and not is_upper_acronym and not any(c in form for c in "+#"):
+                return  # short lowercase labels ("tie", "ski") are words, not skills
+            if len(form) <= 2 and not rule and form.upper() != form:
+                return
+            single_word = " " not in form
+            if priority >= 3 and single_word and form.isalpha() and form.islower():
+                return  # one-word lowercase alt/hidden labels ("data", "design") are mostly noise
+            cs = bool(rule and rule.action in {"case_sensitive", "needs_context"}) or is_upper_acronym
+            cs = cs or (product and single_word)  # product names are capitalised; "pandas" vs "Pandas" aside
+            ctx = rule.context if rule and rule.action == "needs_context" else None
+            cur = best.get(key)
+            cand = Surface(skill_id, form, priority, cs, ctx)
+            if cur is None or (priority, skill_id) < (cur.priority, cur.skill_id):
+                best[key] = cand
+
+        for row in dim_skill.itertuples(index=False):
+            esco = row.taxonomy_source == "esco"
+            offer(row.preferred_label, row.skill_id, 0 if esco else 2, product=not esco)
+            bare = _PAREN.sub("", row.preferred_label)
+            if bare != row.preferred_label:
+                offer(bare, row.skill_id, 1)
+            for a in row.aliases if row.aliases is not None else []:
+                offer(a, row.skill_id, 3 if esco else 4)
+        self.surfaces = best
+        self._automaton = ahocorasick.Automaton()
+        for key, surf in best.items():
+            self._automaton.add_word(key, (key, surf))
+        self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[tuple[int, int, Surface]]:
+        """Non-overlapping (start, end, surface) hits, leftmost-longest, on word boundaries."""
+        if not text or not self.surfaces:
+            return []
+        folded = _fold(text)
+        hits: list[tuple[int, int, Surface]] = []
+        for end_idx, (key, surf) in self._automaton.iter(folded):
+            start, end = end_idx - len(key) + 1, end_idx + 1
+            if start > 0 and _WORDCHAR.match(text[start - 1]) and _WORDCHAR.match(key[0]):
+                continue
+            if end < len(text) and _WORDCHAR.match(text[end]) and _WORDCHAR.match(key[-1]):
+                continue
+            if surf.case_sensitive and text[start:end] != surf.form:
+                continue
+            if surf.context is not None and not surf.context.search(_sentence_around(text, start, end)):
+                continue
+            hits.append((start, end, surf))
+        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+        out: list[tuple[int, int, Surface]] = []
+        last_end = -1
+        for h in hits:
+            if h[0] >= last_end:
+                out.append(h)
+                last_end = h[1]
+        return out

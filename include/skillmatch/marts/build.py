@@ -1,0 +1,102 @@
+"""Marts: the lake's gold tables as a DuckDB warehouse (schema ``marts``) plus Parquet copies under ``marts/``.
+
+The DuckDB file is built under a temporary name and swapped in with an atomic rename, so a reader never sees a
+half-built warehouse; a re-run replaces the file, never appends to it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+import pandas as pd
+
+from skillmatch.config import Settings
+from skillmatch.lake import read_parquet, write_parquet_atomic
+
+log = logging.getLogger(__name__)
+
+MART_TABLES = ["dim_skill", "dim_skill_hierarchy", "dim_job_posting", "dim_candidate", "fact_posting_skill",
+               "fact_candidate_skill", "fact_match", "fact_learning_step", "mart_skill_demand", "dq_check_result",
+               "quarantine_record"]
+
+
+def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
+    """Assemble every mart table from the lake (pure reads, no writes)."""
+    lake = settings.lake
+    dim_skill = read_parquet(lake("taxonomy", "dim_skill.parquet"))
+    posts = read_parquet(lake("silver", "postings.parquet"))
+    res = read_parquet(lake("silver", "resumes.parquet"))
+    fps = read_parquet(lake("gold", "fact_posting_skill.parquet")).rename(columns={"doc_id": "posting_id"})
+    fcs = read_parquet(lake("gold", "fact_candidate_skill.parquet")).rename(columns={"doc_id": "candidate_id"})
+    fm = read_parquet(lake("gold", "fact_match.parquet"))
+    steps = read_parquet(lake("gold", "fact_learning_step.parquet"))
+    n_post = fps.groupby("posting_id").size()
+    n_cand = fcs.groupby("candidate_id").size()
+    dim_posting = posts[["posting_id", "source", "native_id", "title", "company", "location", "remote",
+                         "employment_type", "seniority", "salary_text", "posted_at", "url", "ingested_at"]].copy()
+    dim_posting["n_skills"] = dim_posting["posting_id"].map(n_post).fillna(0).astype("int64")
+    dim_posting["is_synthetic"] = dim_posting["source"].eq("synthetic-sample")
+    dim_cand = res[["candidate_id", "source", "category", "pages", "ingested_at"]].copy()
+    dim_cand["text_chars"] = res["text"].str.len()
+    dim_cand["n_skills"] = dim_cand["candidate_id"].map(n_cand).fillna(0).astype("int64")
+    dim_cand["is_synthetic"] = dim_cand["source"].eq("synthetic-sample")
+    demand = (fps.groupby("skill_id")["posting_id"].nunique().rename("postings").to_frame()
+              .join(fcs.groupby("skill_id")["candidate_id"].nunique().rename("candidates_holding"), how="left")
+              .fillna({"candidates_holding": 0}).reset_index())
+    demand["candidates_holding"] = demand["candidates_holding"].astype("int64")
+    demand["posting_share"] = demand["postings"] / max(len(posts), 1)
+    demand["candidate_share"] = demand["candidates_holding"] / max(len(res), 1)
+    demand = demand.merge(dim_skill[["skill_id", "preferred_label", "taxonomy_source"]], on="skill_id", how="left")
+    demand = demand.sort_values(["postings", "preferred_label"], ascending=[False, True]).reset_index(drop=True)
+    demand.insert(0, "demand_rank", range(1, len(demand) + 1))
+    quarantine = []
+    for entity, id_col in [("postings", "posting_id"), ("resumes", "candidate_id")]:
+        q = read_parquet(lake("quarantine", f"{entity}.parquet"))
+        if len(q):
+            quarantine.append(pd.DataFrame({"entity": entity, "record_id": q[id_col].astype("string"),
+                                            "source": q["source"], "reason": q["reason"],
+                                            "run_id": q["run_id"], "ingested_at": q["ingested_at"]}))
+    quarantine_df = (pd.concat(quarantine, ignore_index=True) if quarantine else
+                     pd.DataFrame(columns=["entity", "record_id", "source", "reason", "run_id", "ingested_at"]))
+    return {
+        "dim_skill": dim_skill,
+        "dim_skill_hierarchy": read_parquet(lake("taxonomy", "dim_skill_hierarchy.parquet")),
+        "dim_job_posting": dim_posting,
+        "dim_candidate": dim_cand,
+        "fact_posting_skill": fps,
+        "fact_candidate_skill": fcs,
+        "fact_match": fm,
+        "fact_learning_step": steps,
+        "mart_skill_demand": demand,
+        "dq_check_result": read_parquet(lake("dq", "dq_check_result")),
+        "quarantine_record": quarantine_df,
+    }
+
+
+def build_marts(settings: Settings) -> dict[str, int]:
+    """Write Parquet marts and swap in a freshly built DuckDB warehouse; returns rows per table."""
+    import duckdb
+
+    frames = mart_frames(settings)
+    for name, df in frames.items():
+        write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
+    target = settings.warehouse_path
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        con = duckdb.connect(str(tmp))
+        con.execute("CREATE SCHEMA marts")
+        for name in frames:
+            path = settings.lake("marts", f"{name}.parquet").resolve()
+            con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM read_parquet('{path}')")
+            con.execute(f"CREATE VIEW main.{name} AS SELECT * FROM marts.{name}")
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    counts = {name: len(df) for name, df in frames.items()}
+    log.info("marts written to %s: %s", target, counts)
+    return counts

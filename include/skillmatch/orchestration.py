@@ -1,0 +1,86 @@
+"""What the DAG files share: Assets, default task arguments and the stage entry points tasks call.
+
+Import-light on purpose (no pandas, torch, duckdb or great_expectations at module level): DAG files import this
+at parse time.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+LAKE = "skillmatch://lake"
+ASSET_URIS = {
+    "taxonomy": f"{LAKE}/taxonomy/dim_skill",
+    "bronze_postings": f"{LAKE}/bronze/postings",
+    "bronze_resumes": f"{LAKE}/bronze/resumes",
+    "silver_postings": f"{LAKE}/silver/postings",
+    "silver_resumes": f"{LAKE}/silver/resumes",
+    "skills": f"{LAKE}/gold/skills",
+    "matches": f"{LAKE}/gold/fact_match",
+    "learning_paths": f"{LAKE}/gold/fact_learning_step",
+    "warehouse": f"{LAKE}/warehouse",
+}
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "skillmatch",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+}
+TAGS = ["skillmatch"]
+
+
+def asset(key: str):  # noqa: ANN201 - airflow.sdk.Asset
+    """The Airflow Asset for one lake dataset."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"skillmatch.{key}", uri=ASSET_URIS[key])
+
+
+def run_stage(stage: str, run_id: str) -> dict[str, Any]:
+    """Run one stage with settings from the environment; returns its counts (pushed to XCom)."""
+    import logging
+
+    from skillmatch.config import load_settings
+
+    for noisy in ("great_expectations", "pypdf", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    s = load_settings()
+    logging.getLogger("skillmatch").info("stage %s, run %s, data %s, input %s", stage, run_id, s.data_dir,
+                                         s.source_mode)
+    if stage == "taxonomy":
+        from skillmatch.taxonomy.build import build_taxonomy
+
+        return build_taxonomy(s)
+    if stage == "ingest_postings":
+        from skillmatch.sources.ingest import ingest_postings
+
+        return ingest_postings(s, run_id)
+    if stage == "ingest_resumes":
+        from skillmatch.sources.ingest import ingest_resumes
+
+        return ingest_resumes(s, run_id)
+    if stage == "validate_postings":
+        from skillmatch.validation.validate import validate_postings
+
+        return validate_postings(s, run_id)
+    if stage == "validate_resumes":
+        from skillmatch.validation.validate import validate_resumes
+
+        return validate_resumes(s, run_id)
+    if stage in {"extract_postings", "extract_resumes"}:
+        from skillmatch.extraction.stage import extract_entity
+
+        return extract_entity(s, stage.split("_", 1)[1])
+    if stage == "match":
+        from skillmatch.matching.engine import compute_matches
+
+        return compute_matches(s)
+    if stage == "paths":
+        from skillmatch.paths.learning import compute_learning_paths
+
+        return compute_learning_paths(s)
+    if stage == "marts":
+        from skillmatch.marts.build import build_marts
+
+        return build_marts(s)
+    raise ValueError(f"unknown stage {stage!r}")

@@ -1,0 +1,54 @@
+"""Personal data handling: contact-detail redaction and keyed pseudonymous candidate ids."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')]+", re.I)
+PHONE_CANDIDATE = re.compile(r"(?<![\w/.])\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?![\w/])")
+YEAR_RANGE = re.compile(r"^(19|20)\d{2}\s*[-.]\s*(19|20)\d{2}$")
+
+
+def _phone(m: re.Match[str]) -> str:
+    s = m.group(0)
+    digits = sum(c.isdigit() for c in s)
+    if digits < 9 or digits > 15 or YEAR_RANGE.match(s.strip("() ")):
+        return s
+    return "[PHONE]"
+
+
+def redact_contacts(text: str) -> str:
+    """Replace emails, URLs and phone numbers with placeholders ([EMAIL], [URL], [PHONE])."""
+    if not text:
+        return text
+    text = EMAIL.sub("[EMAIL]", text)
+    text = URL.sub("[URL]", text)
+    return PHONE_CANDIDATE.sub(_phone, text)
+
+
+def pseudonym_key(data_dir: Path) -> bytes:
+    """The HMAC key for candidate ids: ``SKILLMATCH_PSEUDONYM_KEY``, else a random key kept beside the lake.
+
+    The key never enters the repository; losing it changes every candidate id on the next run.
+    """
+    env = os.environ.get("SKILLMATCH_PSEUDONYM_KEY")
+    if env:
+        return env.encode()
+    path = data_dir / ".secrets" / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+    return path.read_text().strip().encode()
+
+
+def candidate_id(key: bytes, source: str, source_file: str) -> str:
+    """Pseudonymous, stable candidate id: keyed hash of the source file identity."""
+    return "cand_" + hmac.new(key, f"{source}:{source_file}".encode(), hashlib.sha256).hexdigest()[:20]

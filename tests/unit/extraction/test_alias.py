@@ -1,0 +1,150 @@
+"""Unit tests for skillmatch.extraction.alias.AliasMatcher on a tiny hand-made taxonomy."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from skillmatch.extraction.alias import AliasMatcher, load_curation
+
+
+def _dim() -> pd.DataFrame:
+    rows = [
+        ("esco:python", "Python (computer programming)", [], "esco"),
+        ("onet:kubernetes", "Kubernetes", ["k8s"], "onet"),
+        ("onet:go", "Go", [], "onet"),
+        ("esco:sql", "SQL", ["structured query language"], "esco"),
+        ("esco:statistics", "statistics", ["data", "statistical analysis"], "esco"),
+        ("esco:ml", "machine learning", [], "esco"),
+        ("esco:mlops", "machine learning operations", [], "esco"),
+        ("esco:dwh", "data warehousing", [], "esco"),
+        ("esco:warehousing", "warehousing tools and methods", [], "esco"),
+        ("onet:cpp", "C++", [], "onet"),
+        ("onet:c", "C", [], "onet"),
+        ("onet:word", "Word", [], "onet"),
+        ("onet:msword", "Microsoft Word", [], "onet"),
+        ("onet:spark", "Spark", [], "onet"),
+    ]
+    df = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    df["skill_type"] = "skill/competence"  # extra columns are ignored
+    return df
+
+
+@pytest.fixture(scope="module")
+def matcher() -> AliasMatcher:
+    return AliasMatcher(_dim(), curation=None)
+
+
+def _hits(m: AliasMatcher, text: str) -> list[tuple[str, str]]:
+    out = []
+    for start, end, surf in m.find(text):
+        assert 0 <= start < end <= len(text)
+        out.append((text[start:end], surf.skill_id))
+    return out
+
+
+def test_two_skills_with_offsets(matcher: AliasMatcher) -> None:
+    text = "Experience with Python and Kubernetes"
+    hits = matcher.find(text)
+    assert [h[2].skill_id for h in hits] == ["esco:python", "onet:kubernetes"]
+    assert [(h[0], h[1]) for h in hits] == [(16, 22), (27, 37)]
+    for start, end, surf in hits:
+        assert text[start:end] == surf.form
+
+
+def test_label_with_parenthetical_and_bare_form(matcher: AliasMatcher) -> None:
+    assert _hits(matcher, "Python (computer programming) is required") == [
+        ("Python (computer programming)", "esco:python")]
+    assert _hits(matcher, "python scripting") == [("python", "esco:python")]  # bare ESCO label: case-folded
+
+
+def test_offsets_hold_after_case_folding(matcher: AliasMatcher) -> None:
+    # "İ".lower() is two characters: folding must not shift the offsets of later hits
+    text = "İSTANBUL team: MACHINE LEARNING and Statistics"
+    hits = matcher.find(text)
+    assert [text[s:e] for s, e, _ in hits] == ["MACHINE LEARNING", "Statistics"]
+    assert [h[2].skill_id for h in hits] == ["esco:ml", "esco:statistics"]
+
+
+def test_product_label_is_case_exact(matcher: AliasMatcher) -> None:
+    # O*NET one-word product names are matched as capitalised
+    assert _hits(matcher, "KUBERNETES and kubernetes") == []
+
+
+@pytest.mark.parametrize("text", ["Pythonic code", "We write CPython extensions", "python3 scripts",
+                                  "Kubernetes_operator", "mystatistics"])
+def test_word_boundaries(matcher: AliasMatcher, text: str) -> None:
+    assert _hits(matcher, text) == []
+
+
+def test_cpp_and_c(matcher: AliasMatcher) -> None:
+    assert _hits(matcher, "C++ and C programming") == [("C++", "onet:cpp"), ("C", "onet:c")]
+    assert _hits(matcher, "Modern C++17 is a plus") == []  # "C++17" is one token
+    assert _hits(matcher, "Grade C student") == []  # needs a software context
+    assert _hits(matcher, "c programming") == []  # case-exact
+
+
+def test_go_needs_context_and_capital(matcher: AliasMatcher) -> None:
+    assert _hits(matcher, "backend services in Go and Python") == [("Go", "onet:go"), ("Python", "esco:python")]
+    assert _hits(matcher, "ready to go") == []
+    assert _hits(matcher, "Go to the office") == []
+    assert _hits(matcher, "backend services in go") == []  # lowercase "go" is the verb
+
+
+def test_one_word_lowercase_alias_is_dropped(matcher: AliasMatcher) -> None:
+    assert "data" not in matcher.surfaces
+    assert _hits(matcher, "We love data.") == []
+    # the multi-word alias of the same concept still matches
+    assert _hits(matcher, "strong statistical analysis skills") == [("statistical analysis", "esco:statistics")]
+
+
+def test_short_lowercase_alias_is_dropped(matcher: AliasMatcher) -> None:
+    assert "k8s" not in matcher.surfaces
+    assert _hits(matcher, "deploys to k8s daily") == []
+
+
+def test_upper_acronym_is_case_exact(matcher: AliasMatcher) -> None:
+    assert _hits(matcher, "SQL and sql") == [("SQL", "esco:sql")]
+    assert _hits(matcher, "Structured Query Language") == [("Structured Query Language", "esco:sql")]
+
+
+def test_leftmost_longest_same_start(matcher: AliasMatcher) -> None:
+    text = "machine learning operations and machine learning"
+    assert _hits(matcher, text) == [("machine learning operations", "esco:mlops"),
+                                    ("machine learning", "esco:ml")]
+
+
+def test_leftmost_wins_over_longer_later_overlap(matcher: AliasMatcher) -> None:
+    # "data warehousing" starts first; the longer overlapping "warehousing tools and methods" is dropped
+    assert _hits(matcher, "data warehousing tools and methods") == [("data warehousing", "esco:dwh")]
+    assert _hits(matcher, "warehousing tools and methods") == [("warehousing tools and methods", "esco:warehousing")]
+
+
+def test_curation_block_and_case_sensitive(matcher: AliasMatcher) -> None:
+    assert _hits(matcher, "Write it in Word") == []  # "Word" is blocked
+    assert _hits(matcher, "Microsoft Word") == [("Microsoft Word", "onet:msword")]
+    assert _hits(matcher, "Apache Spark jobs") == [("Spark", "onet:spark")]
+    assert _hits(matcher, "spark interest in data") == []
+
+
+def test_explicit_empty_curation_differs_from_default() -> None:
+    m = AliasMatcher(_dim(), curation={})
+    assert "word" in m.surfaces  # nothing blocked without curation
+    assert "go" not in m.surfaces  # a two-letter mixed-case label needs a curation rule to be kept
+    assert _hits(m, "backend services in Go") == []
+    curation = load_curation()
+    assert curation["go"].action == "needs_context" and curation["word"].action == "block"
+
+
+def test_shared_surface_prefers_esco_label() -> None:
+    dim = pd.DataFrame([
+        ("onet:docker", "Docker", [], "onet"),
+        ("esco:docker", "Docker", [], "esco"),
+    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim, curation=None)
+    assert _hits(m, "Docker images") == [("Docker", "esco:docker")]
+
+
+def test_empty_inputs(matcher: AliasMatcher) -> None:
+    assert matcher.find("") == []
+    empty = pd.DataFrame(columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    assert AliasMatcher(empty, curation=None).find("Python") == []

@@ -1,0 +1,201 @@
+"""Unit tests for skillmatch.extraction.extract (alias + MiniLM encoder) and encoder.split_sentences.
+
+The real MiniLM encoder loads once per module from site-packages (offline) on the CPU.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skillmatch.config import Settings, load_settings
+from skillmatch.extraction.encoder import encode, split_sentences
+from skillmatch.extraction.extract import MENTION_COLUMNS, SkillIndex, extract_documents, rank_sentences
+
+DIM_SKILL_COLUMNS = ["skill_id", "preferred_label", "aliases", "skill_type", "reuse_level", "description",
+                     "taxonomy_source", "hot_technology", "in_demand", "taxonomy_version"]
+
+
+def tiny_dim_skill() -> pd.DataFrame:
+    rows = [
+        ("esco:python", "Python (computer programming)", ["python programming"], "knowledge", "cross-sector",
+         "Techniques of software development in Python.", "esco", False, False, "test-1"),
+        ("onet:kubernetes", "Kubernetes", ["k8s"], "technology", None, "", "onet", True, True, "test-1"),
+        ("esco:sql", "SQL", ["structured query language"], "knowledge", "cross-sector", "", "esco", False, False,
+         "test-1"),
+        ("esco:manage-team", "manage a team", ["lead a team"], "skill/competence", "transversal", "", "esco",
+         False, False, "test-1"),
+        ("esco:bake-bread", "bake bread", [], "skill/competence", "sector-specific", "", "esco", False, False,
+         "test-1"),
+    ]
+    return pd.DataFrame(rows, columns=DIM_SKILL_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("extract_data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SKILLMATCH_DATA_DIR", str(data_dir))
+        mp.setenv("SKILLMATCH_DEVICE", "cpu")
+        mp.delenv("SKILLMATCH_ENCODER_THRESHOLD", raising=False)
+        mp.delenv("SKILLMATCH_MAX_SENTENCES_PER_DOC", raising=False)
+        return load_settings()
+
+
+@pytest.fixture(scope="module")
+def index(settings: Settings) -> SkillIndex:
+    return SkillIndex(tiny_dim_skill(), settings)
+
+
+DOCS = pd.DataFrame({
+    "doc_id": ["d1", "d2"],
+    "text": ["We use Python and Kubernetes daily.", "SQL daily. SQL again."],
+})
+
+
+@pytest.fixture(scope="module")
+def extracted(index: SkillIndex, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+    return extract_documents(DOCS, index, settings)
+
+
+def test_alias_mentions_with_offsets(extracted: tuple[pd.DataFrame, np.ndarray]) -> None:
+    mentions, _ = extracted
+    assert list(mentions.columns) == MENTION_COLUMNS
+    text = DOCS["text"].iat[0]
+    d1 = mentions[(mentions["doc_id"] == "d1") & (mentions["method"] == "alias")].set_index("skill_id")
+    assert set(d1.index) == {"esco:python", "onet:kubernetes"}
+    assert d1.loc["esco:python", "surface_form"] == "Python"
+    assert d1.loc["onet:kubernetes", "surface_form"] == "Kubernetes"
+    assert d1.loc["esco:python", "preferred_label"] == "Python (computer programming)"
+    for sid, r in d1.iterrows():
+        assert text[int(r["char_start"]):int(r["char_end"])] == r["surface_form"]
+        assert r["score"] == 1.0
+        assert r["sentence_index"] == 0
+        assert r["mention_count"] == 1
+    assert (int(d1.loc["esco:python", "char_start"]), int(d1.loc["esco:python", "char_end"])) == (7, 13)
+
+
+def test_one_row_per_doc_and_skill(extracted: tuple[pd.DataFrame, np.ndarray]) -> None:
+    mentions, _ = extracted
+    assert not mentions.duplicated(["doc_id", "skill_id"]).any()
+    d2 = mentions[mentions["doc_id"] == "d2"]
+    assert d2["skill_id"].tolist() == ["esco:sql"]
+    row = d2.iloc[0]
+    assert row["mention_count"] == 2
+    assert row["method"] == "alias"
+    # the first occurrence is the one kept
+    assert (int(row["char_start"]), int(row["char_end"]), int(row["sentence_index"])) == (0, 3, 0)
+    assert row["surface_form"] == "SQL"
+
+
+def test_doc_embeddings_unit_norm_and_mean_of_sentences(extracted: tuple[pd.DataFrame, np.ndarray],
+                                                        index: SkillIndex) -> None:
+    _, emb = extracted
+    assert emb.shape == (len(DOCS), 384)
+    assert emb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    # a one-sentence document is embedded as that sentence
+    np.testing.assert_allclose(emb[0], encode([DOCS["text"].iat[0]], index.device)[0], atol=1e-5)
+    # a two-sentence document is the normalised sum of its sentences
+    sents = encode(["SQL daily.", "SQL again."], index.device).sum(0)
+    np.testing.assert_allclose(emb[1], sents / np.linalg.norm(sents), atol=1e-5)
+    assert not np.allclose(emb[0], emb[1])
+
+
+def test_empty_text(index: SkillIndex, settings: Settings) -> None:
+    docs = pd.DataFrame({"doc_id": ["e1", "e2"], "text": ["", "  \n "]})
+    mentions, emb = extract_documents(docs, index, settings)
+    assert mentions.empty
+    assert list(mentions.columns) == MENTION_COLUMNS
+    assert emb.shape == (2, 384)
+    assert not emb.any()
+
+
+def test_encoder_evidence_above_threshold(index: SkillIndex, settings: Settings) -> None:
+    text = "Short. I love baking fresh bread loaves every morning at the bakery."
+    sentence = text[7:]
+    [[best]] = rank_sentences([sentence], index, top_k=1)
+    assert best["skill_id"] == "esco:bake-bread"
+    docs = pd.DataFrame({"doc_id": ["b1"], "text": [text]})
+    # below the default threshold (0.72): no encoder row
+    assert best["score"] < settings.encoder_threshold
+    mentions, _ = extract_documents(docs, index, settings)
+    assert mentions.empty
+    low = dataclasses.replace(settings, encoder_threshold=best["score"] - 0.05)
+    mentions, _ = extract_documents(docs, index, low)
+    assert mentions["skill_id"].tolist() == ["esco:bake-bread"]
+    row = mentions.iloc[0]
+    assert row["method"] == "encoder"
+    assert row["surface_form"] == sentence
+    assert (int(row["char_start"]), int(row["char_end"])) == (7, len(text))
+    assert row["sentence_index"] == 1
+    assert row["score"] == pytest.approx(best["score"], abs=1e-3)
+    assert row["preferred_label"] == "bake bread"
+
+
+def test_rank_sentences(index: SkillIndex) -> None:
+    [ranked] = rank_sentences(["I lead and manage a team of engineers"], index, top_k=3)
+    assert len(ranked) == 3
+    assert ranked[0]["skill_id"] == "esco:manage-team"
+    assert ranked[0]["label"] == "manage a team"
+    scores = [r["score"] for r in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] > scores[1] + 0.1
+    assert len({r["skill_id"] for r in ranked}) == 3
+
+
+def test_rank_sentences_restricted_to_source(index: SkillIndex) -> None:
+    [ranked] = rank_sentences(["I lead and manage a team of engineers"], index, top_k=3, source="onet")
+    # only one O*NET concept in the tiny taxonomy
+    assert [r["skill_id"] for r in ranked] == ["onet:kubernetes"]
+
+
+def test_label_embeddings_cached_on_disk(index: SkillIndex, settings: Settings) -> None:
+    emb = index.label_emb
+    assert emb.shape == (len(tiny_dim_skill()), 384)
+    cached = list(settings.lake("cache", "label_embeddings").glob("*.npy"))
+    assert len(cached) == 1 and "test-1" in cached[0].name
+    np.testing.assert_array_equal(np.load(cached[0]), emb)
+
+
+# --- split_sentences -------------------------------------------------------------------------------------
+
+def _parts(text: str, **kw: int) -> list[str]:
+    spans = split_sentences(text, **kw)
+    for s, e in spans:
+        assert 0 <= s < e <= len(text)
+    assert spans == sorted(spans)
+    return [text[s:e] for s, e in spans]
+
+
+def test_split_sentences_and_bullets() -> None:
+    text = "Led a team of five. Built APIs in Python!\nShipped code • Wrote tests • Fixed bugs\n\nRan standups; Hired staff"
+    assert _parts(text) == ["Led a team of five.", "Built APIs in Python!", "Shipped code", "Wrote tests",
+                            "Fixed bugs", "Ran standups;", "Hired staff"]
+
+
+def test_split_sentences_dash_bullets_and_no_split_before_lowercase() -> None:
+    assert _parts("Python - SQL - Docker") == ["Python", "SQL", "Docker"]
+    # a period followed by a lowercase word (e.g. "e.g. foo") is not a sentence end
+    assert _parts("Tools e.g. pandas and numpy.") == ["Tools e.g. pandas and numpy."]
+
+
+def test_split_sentences_drops_tiny_fragments() -> None:
+    assert _parts("ok\nReal sentence here.") == ["Real sentence here."]
+    assert split_sentences("") == []
+    assert split_sentences("   \n\n ") == []
+
+
+def test_split_sentences_cuts_long_text_at_max_len() -> None:
+    words = [f"w{i:03d}" for i in range(200)]
+    text = " ".join(words)  # 999 characters, no sentence boundary
+    parts = _parts(text, max_len=50)
+    assert all(len(p) <= 50 for p in parts)
+    assert len(parts) > 1
+    # cuts fall on spaces: every word survives, whole and in order
+    assert " ".join(parts).split() == words
+    default = _parts(text)
+    assert all(len(p) <= 400 for p in default) and len(default) == 3
+    assert " ".join(default).split() == words

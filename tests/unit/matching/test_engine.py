@@ -1,0 +1,200 @@
+"""Unit tests for skillmatch.matching.engine on a tiny hand-made case (3 candidates x 4 postings)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skillmatch.config import Settings, load_settings
+from skillmatch.matching.engine import MIN_SKILLS_FOR_FULL_COVERAGE, skill_idf, top_k_matches
+
+DIM = 384
+K = 2
+
+POST_IDS = ["P1", "P2", "P3", "P4"]
+CAND_IDS = ["C1", "C2", "C3"]
+POST_SKILLS = {"P1": {"a", "b", "c"}, "P2": {"a"}, "P3": {"d", "e"}, "P4": {"b", "d"}}
+# C1 holds every skill of P1; C2 holds one skill of P3 and P4; C3 holds a skill no posting asks for
+CAND_SKILLS = {"C1": {"a", "b", "c"}, "C2": {"d"}, "C3": {"zzz"}}
+
+
+def _posting_skills() -> pd.DataFrame:
+    rows = [(p, s) for p in POST_IDS for s in sorted(POST_SKILLS[p])]
+    rows.append(("P1", "a"))  # a duplicate row must not count as a second posting
+    return pd.DataFrame(rows, columns=["doc_id", "skill_id"])
+
+
+def _unit(*head: float) -> np.ndarray:
+    v = np.zeros(DIM, dtype=np.float32)
+    v[: len(head)] = head
+    return v / np.linalg.norm(v)
+
+
+def _embeddings() -> tuple[np.ndarray, np.ndarray]:
+    post = np.stack([_unit(*([0.0] * j + [1.0])) for j in range(4)]).astype(np.float32)  # one-hot P1..P4
+    cand = np.stack([
+        _unit(0.9, 0.3, 0.1, 0.2),
+        _unit(0.1, 0.2, 0.8, 0.5),
+        _unit(-0.5, 0.6, 0.35, 0.45),  # negative cosine with P1: clipped to 0
+    ]).astype(np.float32)
+    return cand, post
+
+
+@pytest.fixture()
+def settings(tmp_path, monkeypatch) -> Settings:
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SKILLMATCH_TOP_K", str(K))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    s = load_settings()
+    assert s.top_k == K and s.device == "cpu"
+    return s
+
+
+def _expected_idf() -> dict[str, float]:
+    n = len(POST_IDS)
+    df = {}
+    for p, skills in POST_SKILLS.items():
+        for s in skills:
+            df[s] = df.get(s, 0) + 1
+    return {s: math.log((1 + n) / (1 + d)) + 1.0 for s, d in df.items()}
+
+
+def _expected_matrices(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage, semantic and score matrices computed independently of the engine (numpy, float64)."""
+    idf = _expected_idf()
+    floor = MIN_SKILLS_FOR_FULL_COVERAGE * (sum(idf.values()) / len(idf))
+    cand, post = _embeddings()
+    cov = np.zeros((len(CAND_IDS), len(POST_IDS)))
+    for i, c in enumerate(CAND_IDS):
+        for j, p in enumerate(POST_IDS):
+            need = POST_SKILLS[p]
+            total = sum(idf[s] for s in need)
+            cov[i, j] = sum(idf[s] for s in need & CAND_SKILLS[c]) / max(total, floor)
+    sem = np.clip(cand.astype(np.float64) @ post.astype(np.float64).T, 0, 1)
+    w = settings.weights
+    return cov, sem, w.skill_coverage * cov + w.semantic * sem
+
+
+def _run(settings: Settings, block: int = 1024) -> pd.DataFrame:
+    cand, post = _embeddings()
+    idf = skill_idf(_posting_skills(), len(POST_IDS))
+    return top_k_matches(CAND_SKILLS, POST_SKILLS, idf, cand, post, CAND_IDS, POST_IDS, settings, block=block)
+
+
+def test_skill_idf_rarer_skill_weighs_more() -> None:
+    idf = skill_idf(_posting_skills(), len(POST_IDS))
+    exp = _expected_idf()
+    assert set(idf.index) == set(exp)
+    for s, v in exp.items():
+        assert idf[s] == pytest.approx(v)
+    # c and e appear in one posting, a/b/d in two: rarer skills weigh more
+    assert idf["c"] > idf["a"]
+    assert idf["e"] > idf["d"]
+    assert idf["a"] == pytest.approx(idf["b"])
+
+
+def test_skill_idf_counts_distinct_postings() -> None:
+    ps = pd.DataFrame({"doc_id": ["X", "X", "X", "Y"], "skill_id": ["s", "s", "s", "t"]})
+    idf = skill_idf(ps, 2)
+    # s sits in one posting (three rows), t in one: same weight
+    assert idf["s"] == pytest.approx(idf["t"]) == pytest.approx(math.log(3 / 2) + 1.0)
+
+
+def test_expected_scores_have_no_ties(settings: Settings) -> None:
+    # precondition of the rank assertions below: the hand-made case has a unique ordering
+    _, _, score = _expected_matrices(settings)
+    for row in score:
+        assert len(set(np.round(row, 6))) == row.size
+    for col in score.T:
+        assert len(set(np.round(col, 6))) == col.size
+
+
+def test_each_candidate_gets_k_ranked_rows(settings: Settings) -> None:
+    out = _run(settings)
+    _, _, score = _expected_matrices(settings)
+    by_c = out[out["rank_for_candidate"].notna()]
+    for i, c in enumerate(CAND_IDS):
+        g = by_c[by_c["candidate_id"] == c].sort_values("rank_for_candidate")
+        assert g["rank_for_candidate"].tolist() == list(range(1, K + 1))
+        assert g["score"].is_monotonic_decreasing
+        expected = [POST_IDS[j] for j in np.argsort(-score[i])[:K]]
+        assert g["posting_id"].tolist() == expected
+    assert len(by_c) == K * len(CAND_IDS)
+
+
+def test_each_posting_gets_k_ranked_rows(settings: Settings) -> None:
+    out = _run(settings)
+    _, _, score = _expected_matrices(settings)
+    by_p = out[out["rank_for_posting"].notna()]
+    for j, p in enumerate(POST_IDS):
+        g = by_p[by_p["posting_id"] == p].sort_values("rank_for_posting")
+        assert g["rank_for_posting"].tolist() == list(range(1, K + 1))
+        assert g["score"].is_monotonic_decreasing
+        expected = [CAND_IDS[i] for i in np.argsort(-score[:, j])[:K]]
+        assert g["candidate_id"].tolist() == expected
+    assert len(by_p) == K * len(POST_IDS)
+    # every row is ranked one way or the other, and no (candidate, posting) pair repeats
+    assert (out["rank_for_candidate"].notna() | out["rank_for_posting"].notna()).all()
+    assert not out.duplicated(["candidate_id", "posting_id"]).any()
+
+
+def test_full_coverage_candidate_uses_idf_floor(settings: Settings) -> None:
+    out = _run(settings)
+    idf = _expected_idf()
+    total = idf["a"] + idf["b"] + idf["c"]
+    floor = MIN_SKILLS_FOR_FULL_COVERAGE * (sum(idf.values()) / len(idf))
+    expected = total / max(total, floor)
+    row = out[(out["candidate_id"] == "C1") & (out["posting_id"] == "P1")]
+    assert len(row) == 1
+    assert row["skill_coverage"].iat[0] == pytest.approx(expected, abs=1e-5)
+    # P2 asks for one generic skill: holding it must not give full coverage (the floor applies)
+    row2 = out[(out["candidate_id"] == "C1") & (out["posting_id"] == "P2")]
+    assert len(row2) == 1
+    assert row2["skill_coverage"].iat[0] == pytest.approx(idf["a"] / floor, abs=1e-5)
+    assert row2["skill_coverage"].iat[0] < 1.0
+
+
+def test_components_and_score_formula(settings: Settings) -> None:
+    out = _run(settings)
+    cov, sem, score = _expected_matrices(settings)
+    w = settings.weights
+    assert not out.empty
+    for r in out.itertuples():
+        i, j = CAND_IDS.index(r.candidate_id), POST_IDS.index(r.posting_id)
+        assert r.skill_coverage == pytest.approx(cov[i, j], abs=1e-5)
+        assert r.semantic_similarity == pytest.approx(sem[i, j], abs=1e-5)
+        assert 0.0 <= r.semantic_similarity <= 1.0
+        assert r.score == pytest.approx(w.skill_coverage * r.skill_coverage + w.semantic * r.semantic_similarity,
+                                        abs=1e-5)
+        assert r.score == pytest.approx(score[i, j], abs=1e-5)
+
+
+def test_negative_cosine_is_clipped_and_unknown_skills_give_zero_coverage(settings: Settings) -> None:
+    out = _run(settings)
+    c3 = out[out["candidate_id"] == "C3"]
+    assert not c3.empty
+    assert (c3["skill_coverage"] == 0).all()  # C3's only skill is asked for by no posting
+    # C3 ranks P1 last (cosine < 0 -> 0): it is never in C3's top-k
+    assert "P1" not in c3[c3["rank_for_candidate"].notna()]["posting_id"].tolist()
+
+
+@pytest.mark.parametrize("block", [1, 2])
+def test_blocking_does_not_change_the_answer(settings: Settings, block: int) -> None:
+    key = ["candidate_id", "posting_id"]
+    big = _run(settings, block=1024).sort_values(key).reset_index(drop=True)
+    small = _run(settings, block=block).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(big, small)
+
+
+def test_k_larger_than_inputs_is_capped(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SKILLMATCH_TOP_K", "50")
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    out = _run(load_settings(), block=2)
+    # every pair is in someone's top-k, ranked both ways
+    assert len(out) == len(CAND_IDS) * len(POST_IDS)
+    assert out["rank_for_candidate"].notna().all() and out["rank_for_posting"].notna().all()
+    assert out.groupby("candidate_id")["rank_for_candidate"].max().tolist() == [len(POST_IDS)] * len(CAND_IDS)
+    assert out.groupby("posting_id")["rank_for_posting"].max().tolist() == [len(CAND_IDS)] * len(POST_IDS)

@@ -70,6 +70,8 @@ def test_extract_adhoc_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    # every sentence of 4+ words now also gets encoder evidence: the ad-hoc output must still list alias hits only
+    monkeypatch.setenv("SKILLMATCH_ENCODER_THRESHOLD", "0")
     write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
     docs = [{"id": "a1", "text": "We use Python and Kubernetes daily."},
             {"id": 7, "text": "Nothing relevant in here at all."},

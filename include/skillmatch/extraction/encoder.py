@@ -81,7 +81,7 @@ def split_sentences(text: str, max_len: int = 400) -> list[tuple[int, int]]:
             cut = text.rfind(" ", s, s + max_len)
             cut = cut if cut > s else s + max_len
             spans.append((s, cut))
-            s = cut + 1
+            s = cut + 1 if text[cut] == " " else cut
         if e - s >= 3:
             spans.append((s, e))
         pos = m.end() if m else len(text)

@@ -80,7 +80,7 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings)
     sent_owner: list[tuple[int, int, int, int]] = []  # (doc row, sentence index, start, end)
     doc_sent_starts: list[list[int]] = []
     for d, (doc_id, text) in enumerate(zip(docs["doc_id"], docs["text"])):
-        text = text or ""
+        text = text if isinstance(text, str) else ""
         spans = split_sentences(text)
         starts = [s for s, _ in spans]
         doc_sent_starts.append(starts)
@@ -101,7 +101,7 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings)
         doc_emb = doc_emb / np.where(norms == 0, 1, norms)
         scores, idx = index.rank(emb, top_k=1)
         doc_ids = docs["doc_id"].tolist()
-        texts = docs["text"].tolist()
+        texts = [t if isinstance(t, str) else "" for t in docs["text"]]
         for (d, si, s, e), sc, ix in zip(sent_owner, scores[:, 0], idx[:, 0]):
             if sc >= settings.encoder_threshold and len(texts[d][s:e].split()) >= 4:
                 rows.append({"doc_id": doc_ids[d], "skill_id": index.dim_skill["skill_id"].iat[int(ix)],

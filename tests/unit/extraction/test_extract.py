@@ -104,6 +104,18 @@ def test_doc_embeddings_unit_norm_and_mean_of_sentences(extracted: tuple[pd.Data
     assert not np.allclose(emb[0], emb[1])
 
 
+def test_surface_form_is_the_text_as_written_and_longest_match_wins(index: SkillIndex, settings: Settings) -> None:
+    text = "Strong Python Programming skills."
+    docs = pd.DataFrame({"doc_id": ["p1"], "text": [text]})
+    mentions, _ = extract_documents(docs, index, settings)
+    alias = mentions[mentions["method"] == "alias"]
+    assert alias["skill_id"].tolist() == ["esco:python"]
+    row = alias.iloc[0]
+    # the alias "python programming" beats the shorter "Python"; the surface keeps the document's casing
+    assert row["surface_form"] == "Python Programming"
+    assert (int(row["char_start"]), int(row["char_end"])) == (7, 25)
+
+
 def test_empty_text(index: SkillIndex, settings: Settings) -> None:
     docs = pd.DataFrame({"doc_id": ["e1", "e2"], "text": ["", "  \n "]})
     mentions, emb = extract_documents(docs, index, settings)
@@ -193,9 +205,16 @@ def test_split_sentences_cuts_long_text_at_max_len() -> None:
     text = " ".join(words)  # 999 characters, no sentence boundary
     parts = _parts(text, max_len=50)
     assert all(len(p) <= 50 for p in parts)
+    assert all(p == p.strip() for p in parts)
     assert len(parts) > 1
     # cuts fall on spaces: every word survives, whole and in order
     assert " ".join(parts).split() == words
     default = _parts(text)
     assert all(len(p) <= 400 for p in default) and len(default) == 3
     assert " ".join(default).split() == words
+
+
+def test_split_sentences_hard_cut_without_spaces() -> None:
+    parts = _parts("x" * 120, max_len=50)
+    assert len(parts) == 3
+    assert all(len(p) <= 50 for p in parts)

@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 DAG_CHAIN := skillmatch_ingest skillmatch_validate skillmatch_extract skillmatch_match skillmatch_marts
 
-.PHONY: help setup run test airflow summary fallback-taxonomy clean-data clean
+.PHONY: help setup model run test airflow summary fallback-taxonomy clean-data clean
 
 help:
 	@echo "make run      nightly refresh end to end through Airflow, then a summary"
@@ -48,6 +48,15 @@ fallback-taxonomy: $(VENV)/.installed
 
 setup: $(VENV)/.installed .airflow/.initialised
 	@if [ ! -d "$(SHARED_DATA)/postings" ]; then $(MAKE) --no-print-directory fallback-taxonomy; fi
+	@$(MAKE) --no-print-directory model
+
+# The span tagger is fine-tuned here from the SkillSpan train split (minutes on a CPU, once); without the shared
+# data, extraction runs on the alias matcher and the sentence linker only.
+model: $(VENV)/.installed
+	@mkdir -p .cache; if [ -f "$(SHARED_DATA)/eval/skillspan/train.json" ]; then \
+	  skillmatch train-tagger --if-missing > .cache/train-tagger.log 2>&1 || { tail -30 .cache/train-tagger.log; exit 1; }; \
+	  grep -E "promoted|gate|skipped" .cache/train-tagger.log | tail -2; \
+	else echo "no SkillSpan data at $(SHARED_DATA)/eval/skillspan: skipping the span tagger"; fi
 
 run: setup
 	@set -e; for dag in $(DAG_CHAIN); do \
@@ -70,4 +79,4 @@ clean-data:
 	rm -rf data
 
 clean:
-	rm -rf data .airflow .cache $(VENV)
+	rm -rf data models .airflow .cache $(VENV)

@@ -52,6 +52,11 @@ class Settings:
     device: str = "auto"
     weights: MatchWeights = field(default_factory=MatchWeights)
     max_posting_age_days: int = 3650
+    model_dir: Path = PROJECT_ROOT / "models"
+    use_tagger: bool = True
+    link_threshold: float = 0.55
+    max_tagged_sentences_per_doc: int = 48
+    tagger_gate_f1: float = 0.35
 
     @property
     def warehouse_path(self) -> Path:
@@ -98,4 +103,9 @@ def load_settings() -> Settings:
         encoder_threshold=_env_float("SKILLMATCH_ENCODER_THRESHOLD", 0.72),
         max_sentences_per_doc=_env_int("SKILLMATCH_MAX_SENTENCES_PER_DOC", 24) or 24,
         device=os.environ.get("SKILLMATCH_DEVICE", "auto"),
+        model_dir=Path(os.environ.get("SKILLMATCH_MODEL_DIR") or (PROJECT_ROOT / "models")),
+        use_tagger=os.environ.get("SKILLMATCH_USE_TAGGER", "1").strip().lower() not in {"0", "false", "no"},
+        link_threshold=_env_float("SKILLMATCH_LINK_THRESHOLD", 0.55),
+        max_tagged_sentences_per_doc=_env_int("SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC", 48) or 48,
+        tagger_gate_f1=_env_float("SKILLMATCH_TAGGER_GATE_F1", 0.35),
     )

@@ -83,4 +83,8 @@ def run_stage(stage: str, run_id: str) -> dict[str, Any]:
         from skillmatch.marts.build import build_marts
 
         return build_marts(s)
+    if stage == "train_tagger":
+        from skillmatch.extraction.tagger import train_and_promote
+
+        return train_and_promote(s)
     raise ValueError(f"unknown stage {stage!r}")

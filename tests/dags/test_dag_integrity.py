@@ -23,10 +23,10 @@ def dagbag():
 
 def test_no_import_errors_and_all_dags_present(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dag_ids) == sorted(CHAIN)
+    assert sorted(dagbag.dag_ids) == sorted(CHAIN + ["skillmatch_train_tagger"])
 
 
-@pytest.mark.parametrize("dag_id", CHAIN)
+@pytest.mark.parametrize("dag_id", CHAIN + ["skillmatch_train_tagger"])
 def test_dag_has_tags_retries_doc_and_single_active_run(dagbag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
     assert "skillmatch" in dag.tags
@@ -43,6 +43,9 @@ def test_every_pool_named_by_a_task_exists_in_the_pools_file(dagbag) -> None:
     assert used <= pools, f"pools used but not defined: {used - pools}"
     extract = dagbag.dags["skillmatch_extract"]
     assert {t.pool for t in extract.tasks} == {"gpu"}
+    train = dagbag.dags["skillmatch_train_tagger"]
+    assert [(t.pool, t.queue) for t in train.tasks] == [("gpu", "gpu")]
+    assert train.timetable.expression == "0 3 * * 0"  # weekly, and triggerable by hand
 
 
 def test_schedules_nightly_cron_then_assets(dagbag) -> None:

@@ -12,7 +12,7 @@ from skillmatch.cli import build_parser, main
 from skillmatch.lake import write_parquet_atomic
 
 SUBCOMMANDS = {"taxonomy", "ingest", "validate", "extract", "match", "paths", "marts", "summary", "run-all",
-               "rank-skills"}
+               "rank-skills", "train-tagger"}
 
 
 def _subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -40,6 +40,9 @@ def test_parser_options() -> None:
         p.parse_args(["match", "--input", "x"])  # only extract / rank-skills take --input
     with pytest.raises(SystemExit):
         p.parse_args(["rank-skills", "--input", "x", "--taxonomy-source", "lightcast"])
+    assert p.parse_args(["rank-skills", "--input", "x"]).taxonomy_source == "all"
+    a = p.parse_args(["train-tagger", "--epochs", "2", "--limit", "10", "--gate", "0.5", "--if-missing"])
+    assert (a.epochs, a.limit, a.gate, a.if_missing, a.data) == (2, 10, 0.5, True, None)
 
 
 def test_summary_without_warehouse_is_a_clean_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -70,8 +73,9 @@ def test_extract_adhoc_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
-    # every sentence of 4+ words now also gets encoder evidence: the ad-hoc output must still list alias hits only
+    # every sentence of 4+ words now also gets sentence-linker evidence: the ad-hoc output lists spans only
     monkeypatch.setenv("SKILLMATCH_ENCODER_THRESHOLD", "0")
+    monkeypatch.setenv("SKILLMATCH_USE_TAGGER", "0")  # alias spans only; the tagger path is tested below
     write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
     docs = [{"id": "a1", "text": "We use Python and Kubernetes daily."},
             {"id": 7, "text": "Nothing relevant in here at all."},
@@ -82,7 +86,7 @@ def test_extract_adhoc_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     out, err = capsys.readouterr()
     assert rc == 0
     assert out == ""  # the ad-hoc form keeps stdout clean; its counts go to stderr
-    assert json.loads(err[err.rindex("{\n"):]) == {"documents": 3, "mentions": 4}
+    assert json.loads(err[err.index("{\n"):]) == {"documents": 3, "mentions": 5, "by_method": {"alias": 5}}
 
     lines = [json.loads(line) for line in outp.read_text().splitlines()]
     assert [r["id"] for r in lines] == ["a1", "7", "c3"]  # one line per input id, in input order, ids as strings
@@ -90,15 +94,15 @@ def test_extract_adhoc_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     found = {}
     for r in lines:
         for m in r["mentions"]:
-            assert set(m) == {"start", "end", "skill_id", "label", "score", "method"}
+            assert set(m) == {"start", "end", "skill_id", "label", "surface", "score", "method"}
             assert m["method"] == "alias" and m["score"] == 1.0
+            assert texts[r["id"]][m["start"]:m["end"]] == m["surface"]
         found[r["id"]] = [(texts[r["id"]][m["start"]:m["end"]], m["skill_id"]) for m in r["mentions"]]
     assert sorted(found["a1"]) == [("Kubernetes", "onet:kubernetes"), ("Python", "esco:python")]
     assert found["7"] == []
-    # one mention per (doc, skill): the first SQL occurrence
-    assert sorted(found["c3"]) == [("Kubernetes", "onet:kubernetes"), ("SQL", "esco:sql")]
-    sql = [m for m in lines[2]["mentions"] if m["skill_id"] == "esco:sql"][0]
-    assert (sql["start"], sql["end"]) == (0, 3)
+    # one mention per span, in text order: both SQL occurrences are reported
+    assert found["c3"] == [("SQL", "esco:sql"), ("SQL", "esco:sql"), ("Kubernetes", "onet:kubernetes")]
+    assert [(m["start"], m["end"]) for m in lines[2]["mentions"]][:2] == [(0, 3), (11, 14)]
     assert {m["label"] for m in lines[0]["mentions"]} == {"Python (computer programming)", "Kubernetes"}
     # the CLI used the tiny taxonomy that was already there rather than building the full one
     assert len(pd.read_parquet(tmp_path / "taxonomy" / "dim_skill.parquet")) == 3
@@ -108,6 +112,7 @@ def test_extract_adhoc_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    monkeypatch.setenv("SKILLMATCH_USE_TAGGER", "0")
     write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps({"id": "x", "text": "Python only."}) + "\n")
@@ -127,3 +132,63 @@ def test_extract_missing_input_file_is_a_clean_error(tmp_path: Path, monkeypatch
     assert rc == 2
     assert "nope.jsonl" in err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_extract_adhoc_bad_line_names_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "text": "Python"}) + "\n" + '["not", "an", "object"]\n')
+    rc = main(["extract", "--input", str(inp), "--output", str(tmp_path / "o.jsonl")])
+    _, err = capsys.readouterr()
+    assert rc == 2
+    assert "in.jsonl:2: expected a JSON object with id and text" in err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_rank_skills_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
+    inp, outp = tmp_path / "s.txt", tmp_path / "o.jsonl"
+    sentences = ["Deploy containers on Kubernetes clusters", "Write SQL queries against the warehouse", ""]
+    inp.write_text("\n".join(sentences) + "\n")
+    assert main(["rank-skills", "--input", str(inp), "--top-k", "2", "--output", str(outp)]) == 0
+    lines = [json.loads(line) for line in outp.read_text().splitlines()]
+    assert [r["text"] for r in lines] == sentences  # one output line per input line, in order
+    for r in lines:
+        assert len(r["skills"]) == 2
+        assert all(set(s) == {"id", "label", "score"} for s in r["skills"])
+        assert r["skills"][0]["score"] >= r["skills"][1]["score"]
+    assert lines[0]["skills"][0]["id"] == "onet:kubernetes"
+    assert lines[1]["skills"][0]["label"] == "SQL"
+    assert main(["rank-skills", "--input", str(inp), "--top-k", "5", "--output", str(outp),
+                 "--taxonomy-source", "esco"]) == 0
+    lines = [json.loads(line) for line in outp.read_text().splitlines()]
+    # only two ESCO concepts exist: top-5 over ESCO gives those two, never the O*NET one
+    assert all({s["id"] for s in r["skills"]} == {"esco:python", "esco:sql"} for r in lines)
+
+
+def test_extract_adhoc_with_the_promoted_tagger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillmatch.config import load_settings
+    from skillmatch.extraction.tagger import promoted_version
+
+    if promoted_version(load_settings().model_dir) is None:
+        pytest.skip("no promoted span tagger under models/ (trained by `make setup` when the shared SkillSpan "
+                    "data is present)")
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
+    text = "You will build data pipelines in Python and write complex SQL queries ."
+    inp, outp = tmp_path / "in.jsonl", tmp_path / "o.jsonl"
+    inp.write_text(json.dumps({"id": "t", "text": text}) + "\n")
+    assert main(["extract", "--input", str(inp), "--output", str(outp)]) == 0
+    [line] = [json.loads(x) for x in outp.read_text().splitlines()]
+    spans = [(m["start"], m["end"]) for m in line["mentions"]]
+    assert len(spans) == len(set(spans))  # one mention per span
+    for m in line["mentions"]:
+        assert text[m["start"]:m["end"]] == m["surface"]
+        assert m["method"] in {"alias", "tagger+linker"}
+    methods = {m["surface"]: m["method"] for m in line["mentions"]}
+    assert methods.get("Python") == "alias"  # the exact alias wins over the tagger on the same span
+    assert any(m["method"] == "tagger+linker" and "SQL" in m["surface"] for m in line["mentions"]), line

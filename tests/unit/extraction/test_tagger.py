@@ -1,0 +1,120 @@
+"""Unit tests for the span tagger: word splitting, BIO decoding, span F1, SkillSpan reading, the promotion gate,
+a real (tiny) training run on CPU, and the promoted model on real sentences when one exists."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from skillmatch.config import load_settings
+from skillmatch.extraction.tagger import (SpanTagger, TrainConfig, bio_spans, load_promoted_tagger,
+                                          promote_if_better, promoted_version, read_skillspan, span_f1,
+                                          train_tagger, word_spans)
+
+
+def test_word_spans_split_edge_punctuation_and_keep_inner_symbols() -> None:
+    text = "Use (Python, C++) and Node.js."
+    assert [text[a:b] for a, b in word_spans(text)] == ["Use", "(", "Python", ",", "C++", ")", "and", "Node.js", "."]
+    # text made by joining tokens with single spaces (the reference scorer's input) keeps its tokens
+    tokens = ["Knowledge", "of", "SQL", "and", "m/f/d", "roles", "."]
+    joined = " ".join(tokens)
+    assert [joined[a:b] for a, b in word_spans(joined)] == tokens
+
+
+def test_bio_spans_decodes_adjacent_and_stray_inside_tags() -> None:
+    assert bio_spans(["B", "I", "O", "B", "B", "I", "I"]) == [(0, 2), (3, 4), (4, 7)]
+    assert bio_spans(["O", "I", "I", "O"]) == [(1, 3)]  # lenient: an I with no open span starts one
+    assert bio_spans(["O", "O"]) == []
+
+
+def test_span_f1_is_exact_match() -> None:
+    gold = [{(0, 2), (3, 4)}, {(1, 3)}]
+    pred = [{(0, 2), (3, 5)}, set()]
+    assert span_f1(gold, pred) == {"precision": 0.5, "recall": round(1 / 3, 4), "f1": 0.4}
+    assert span_f1([set()], [set()])["f1"] == 0.0
+
+
+def _write_skillspan(path: Path, n: int = 24) -> None:
+    lines = []
+    for i in range(n):
+        toks = ["We", "need", "Python", "and", "teamwork", "skills", "."]
+        lines.append(json.dumps({"idx": i // 4, "source": "test", "tokens": toks,
+                                 "tags_skill": ["O", "O", "O", "O", "B", "I", "O"],
+                                 "tags_knowledge": ["O", "O", "B", "O", "O", "O", "O"]}))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_read_skillspan_names_the_bad_line(tmp_path: Path) -> None:
+    f = tmp_path / "train.json"
+    _write_skillspan(f, 2)
+    assert [e.tokens[2] for e in read_skillspan(f)] == ["Python", "Python"]
+    f.write_text(f.read_text() + '{"tokens": ["a"], "tags_skill": ["O"]}\n')
+    with pytest.raises(ValueError, match=r"train\.json:3: not a SkillSpan record"):
+        read_skillspan(f)
+    f.write_text('{"tokens": ["a", "b"], "tags_skill": ["O"], "tags_knowledge": ["O", "O"]}\n')
+    with pytest.raises(ValueError, match=r"train\.json:1: tag and token counts differ"):
+        read_skillspan(f)
+
+
+def _fake_model(root: Path, version: str, f1: float) -> Path:
+    folder = root / version
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "meta.json").write_text(json.dumps({"version": version, "dev": {"all": {"f1": f1}}}))
+    return folder
+
+
+def test_gate_promotes_only_models_that_pass_and_never_a_worse_one(tmp_path: Path) -> None:
+    assert promoted_version(tmp_path) is None
+    ok, why = promote_if_better(_fake_model(tmp_path, "m1", 0.20), tmp_path, min_f1=0.30)
+    assert not ok and "below the gate" in why and promoted_version(tmp_path) is None
+    assert promote_if_better(_fake_model(tmp_path, "m2", 0.45), tmp_path, min_f1=0.30)[0]
+    ok, why = promote_if_better(_fake_model(tmp_path, "m3", 0.40), tmp_path, min_f1=0.30)
+    assert not ok and "below the promoted m2" in why
+    assert promoted_version(tmp_path)["version"] == "m2"
+    assert promote_if_better(_fake_model(tmp_path, "m4", 0.47), tmp_path, min_f1=0.30)[0]
+    assert promoted_version(tmp_path)["version"] == "m4"
+
+
+def test_tiny_training_run_writes_a_loadable_model_with_metrics(tmp_path: Path) -> None:
+    train, dev = tmp_path / "train.json", tmp_path / "dev.json"
+    _write_skillspan(train, 32)
+    _write_skillspan(dev, 4)
+    folder = train_tagger(train, dev, tmp_path / "models", TrainConfig(epochs=3, batch_size=8, head_lr=5e-3), "cpu")
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["train"]["sentences"] + meta["train"]["holdout_sentences"] == 32
+    assert meta["train"]["holdout_sentences"] > 0  # a tenth of the documents held out for epoch selection
+    assert len(meta["history"]) == 3 and meta["dev"]["sentences"] == 4
+    tagger = SpanTagger(folder, "cpu")
+    text = "We need Python and teamwork skills ."
+    spans = tagger.tag([text])[0]
+    for a, b, typ, conf in spans:
+        assert typ in {"skill", "knowledge"} and 0 < conf <= 1
+        assert text[a:b] == text[a:b].strip() and b <= len(text)
+    # the pattern is trivial, so even three epochs learn it
+    assert meta["dev"]["all"]["f1"] >= 0.5, meta["dev"]
+
+
+@pytest.fixture(scope="module")
+def promoted() -> SpanTagger:
+    tagger = load_promoted_tagger(load_settings().model_dir, "cpu")
+    if tagger is None:
+        pytest.skip("no promoted span tagger under models/ (trained by `make setup` when the shared SkillSpan "
+                    "data is present)")
+    return tagger
+
+
+def test_promoted_tagger_finds_skill_spans_in_real_sentences(promoted: SpanTagger) -> None:
+    texts = ["You have strong experience with Python and SQL and can manage stakeholder relationships .",
+             "Experience with Kubernetes , Docker and CI/CD pipelines is a plus ."]
+    got = [{t[a:b] for a, b, _, _ in spans} for t, spans in zip(texts, promoted.tag(texts))]
+    assert {"Python", "SQL"} <= got[0], got
+    assert {"Kubernetes", "Docker"} <= got[1], got
+    assert any("stakeholder" in s for s in got[0]), got
+
+
+def test_promoted_tagger_meets_its_gate(promoted: SpanTagger) -> None:
+    rec = promoted_version(load_settings().model_dir)
+    assert rec is not None and rec["version"] == promoted.version
+    assert rec["dev_f1"] >= load_settings().tagger_gate_f1

@@ -55,7 +55,7 @@ class Settings:
     model_dir: Path = PROJECT_ROOT / "models"
     use_tagger: bool = True
     link_threshold: float = 0.55
-    max_tagged_sentences_per_doc: int = 48
+    max_tagged_sentences_per_doc: int = 24
     tagger_gate_f1: float = 0.35
 
     @property
@@ -106,6 +106,6 @@ def load_settings() -> Settings:
         model_dir=Path(os.environ.get("SKILLMATCH_MODEL_DIR") or (PROJECT_ROOT / "models")),
         use_tagger=os.environ.get("SKILLMATCH_USE_TAGGER", "1").strip().lower() not in {"0", "false", "no"},
         link_threshold=_env_float("SKILLMATCH_LINK_THRESHOLD", 0.55),
-        max_tagged_sentences_per_doc=_env_int("SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC", 48) or 48,
+        max_tagged_sentences_per_doc=_env_int("SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC", 24) or 24,
         tagger_gate_f1=_env_float("SKILLMATCH_TAGGER_GATE_F1", 0.35),
     )

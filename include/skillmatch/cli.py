@@ -131,7 +131,7 @@ def _paths(s: Settings, a: argparse.Namespace) -> object:
 
         s, resumes, postings, index = _adhoc_inputs(s, a)
         fm, ps = adhoc_matches(resumes, postings, index, s)
-        records = path_records(fm, ps, resumes["doc_id"].tolist(), index.labels, s)
+        records = path_records(fm, ps, resumes["doc_id"].tolist(), index.labels, s, n_postings=len(postings))
         _write_jsonl(a.output, records)
         return {"resumes": len(resumes), "postings": len(postings), "steps": sum(len(r["steps"]) for r in records)}
     from skillmatch.paths.learning import compute_learning_paths

@@ -10,7 +10,8 @@ from tests.conftest import ROOT, SHARED_DATA
 
 CHAIN = ["skillmatch_ingest", "skillmatch_validate", "skillmatch_extract", "skillmatch_match", "skillmatch_marts"]
 TABLES = ["dim_job_posting", "dim_candidate", "dim_skill", "fact_posting_skill", "fact_candidate_skill",
-          "fact_match", "fact_learning_step", "mart_skill_demand", "dq_check_result"]
+          "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand", "mart_skill_demand_weekly",
+          "mart_skill_trend", "dq_check_result"]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}")
 
@@ -88,8 +89,30 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         failed = con.execute("SELECT count(*) FROM marts.dq_check_result WHERE check_name LIKE 'reconcile%' "
                              "AND NOT success").fetchone()[0]
         assert failed == 0
+        dup = con.execute("SELECT count(*) - count(DISTINCT candidate_id), count(*) - count(DISTINCT posting_id) "
+                          "FROM marts.fact_assignment").fetchone()
+        assert dup == (0, 0)  # one-to-one
+        # learning paths: every step raises the expected score over the candidate's targets, most valuable first
+        steps = con.execute("SELECT candidate_id, step, expected_score_after, expected_gain, priority "
+                            "FROM marts.fact_learning_step ORDER BY candidate_id, step").df()
+        assert steps["candidate_id"].nunique() >= 50
+        for _, g in steps.groupby("candidate_id"):
+            assert g["step"].tolist() == list(range(1, len(g) + 1))
+            assert g["expected_score_after"].is_monotonic_increasing and (g["expected_gain"] >= 0).all()
+            assert g["priority"].is_monotonic_decreasing
+        methods = {r[0] for r in con.execute("SELECT DISTINCT method FROM marts.fact_posting_skill").fetchall()}
+        from skillmatch.config import load_settings
+        from skillmatch.extraction.tagger import promoted_version
+
+        expected = {"alias", "tagger+linker"} if promoted_version(load_settings().model_dir) else {"alias"}
+        assert expected <= methods, methods
     finally:
         con.close()
+    from skillmatch.config import load_settings
+    from skillmatch.marts.summary import render_summary
+
+    summary = render_summary(load_settings())
+    assert "Top 3 matches for candidate cand_" in summary and "Learn next" in summary
     from skillmatch.lake import read_parquet
 
     silver_text = " ".join(read_parquet(data / "silver" / "resumes.parquet")["text"])

@@ -13,11 +13,13 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, write_parquet_atomic
+from skillmatch.marts.market import skill_trends, weekly_skill_demand
 
 log = logging.getLogger(__name__)
 
 MART_TABLES = ["dim_skill", "dim_skill_hierarchy", "dim_job_posting", "dim_candidate", "fact_posting_skill",
-               "fact_candidate_skill", "fact_match", "fact_learning_step", "mart_skill_demand", "dq_check_result",
+               "fact_candidate_skill", "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand",
+               "mart_skill_demand_weekly", "mart_skill_trend", "dq_check_result",
                "quarantine_record"]
 
 
@@ -47,9 +49,15 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     demand["candidates_holding"] = demand["candidates_holding"].astype("int64")
     demand["posting_share"] = demand["postings"] / max(len(posts), 1)
     demand["candidate_share"] = demand["candidates_holding"] / max(len(res), 1)
+    # supply vs demand: positive = the market asks for it more often than candidates hold it
+    demand["demand_supply_gap"] = demand["posting_share"] - demand["candidate_share"]
     demand = demand.merge(dim_skill[["skill_id", "preferred_label", "taxonomy_source"]], on="skill_id", how="left")
     demand = demand.sort_values(["postings", "preferred_label"], ascending=[False, True]).reset_index(drop=True)
     demand.insert(0, "demand_rank", range(1, len(demand) + 1))
+    labels = dim_skill[["skill_id", "preferred_label"]]
+    weekly = weekly_skill_demand(posts[["posting_id", "source", "posted_at"]], fps)
+    trends = skill_trends(weekly).merge(labels, on="skill_id", how="left")
+    weekly = weekly.merge(labels, on="skill_id", how="left")
     quarantine = []
     for entity, id_col in [("postings", "posting_id"), ("resumes", "candidate_id")]:
         q = read_parquet(lake("quarantine", f"{entity}.parquet"))
@@ -67,8 +75,11 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
         "fact_posting_skill": fps,
         "fact_candidate_skill": fcs,
         "fact_match": fm,
+        "fact_assignment": read_parquet(lake("gold", "fact_assignment.parquet")),
         "fact_learning_step": steps,
         "mart_skill_demand": demand,
+        "mart_skill_demand_weekly": weekly,
+        "mart_skill_trend": trends,
         "dq_check_result": read_parquet(lake("dq", "dq_check_result")),
         "quarantine_record": quarantine_df,
     }

@@ -41,6 +41,12 @@ def render_summary(settings: Settings, sample_candidate: str | None = None) -> s
                              f"(skills {cov:.2f}, text {sem:.2f})")
                 lines.append(f"     matched: {', '.join(matched[:8]) or '-'}")
                 lines.append(f"     missing: {', '.join(missing[:8]) or '-'}")
+            steps = con.execute(
+                "SELECT step, skill_label, expected_score_after FROM marts.fact_learning_step "
+                "WHERE candidate_id = ? ORDER BY step LIMIT 3", [cid]).fetchall()
+            if steps:
+                lines.append("  Learn next (expected average score over the top targets after each step):")
+                lines += [f"   step {n}: {label} -> {after:.3f}" for n, label, after in steps]
         return "\n".join(lines)
     finally:
         con.close()

@@ -15,7 +15,7 @@ import pandas as pd
 from skillmatch.config import Settings
 from skillmatch.extraction.extract import SkillIndex, extract_documents
 from skillmatch.matching.engine import match_frames
-from skillmatch.paths.learning import rank_learning_steps
+from skillmatch.paths.learning import mine_prerequisites, rank_learning_steps
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +100,21 @@ def match_records(fm: pd.DataFrame, resume_ids: list[str]) -> list[dict[str, obj
 
 
 def path_records(fm: pd.DataFrame, posting_skills: pd.DataFrame, resume_ids: list[str], labels: dict[str, str],
-                 settings: Settings) -> list[dict[str, object]]:
+                 settings: Settings, n_postings: int | None = None) -> list[dict[str, object]]:
     """One ``{"resume_id", "steps": [...]}`` per resume, first step first."""
-    steps = rank_learning_steps(fm, posting_skills, labels, settings.path_targets, settings.path_max_steps)
+    steps = rank_learning_steps(fm, posting_skills, labels, settings.path_targets, settings.path_max_steps,
+                                settings.weights.skill_coverage, prerequisites=mine_prerequisites(posting_skills),
+                                n_postings=n_postings)
     by = {c: g.sort_values("step") for c, g in steps.groupby("candidate_id")}
     out = []
     for rid in resume_ids:
         g = by.get(rid)
         out.append({"resume_id": rid, "steps": [] if g is None else [
             {"step": int(r.step), "skill_id": r.skill_id, "label": r.skill_label,
-             "targets_needing": int(r.targets_needing), "targets_considered": int(r.targets_considered),
-             "demand_postings": int(r.demand_postings), "target_posting_ids": list(r.target_posting_ids),
+             "expected_gain": round(float(r.expected_gain), 4),
+             "expected_score_after": round(float(r.expected_score_after), 4),
+             "demand_postings": int(r.demand_postings), "demand_index": round(float(r.demand_index), 4),
+             "prerequisites": list(r.prerequisite_ids), "targets_needing": int(r.targets_needing),
+             "targets_considered": int(r.targets_considered), "target_posting_ids": list(r.target_posting_ids),
              "reason": r.reason} for r in g.itertuples()]})
     return out

@@ -32,6 +32,16 @@ def skill_idf(posting_skills: pd.DataFrame, n_postings: int) -> pd.Series:
     return np.log((1 + n_postings) / (1 + df)) + 1.0
 
 
+def coverage_weights(posting_skills: pd.DataFrame, n_postings: int | None = None) -> tuple[pd.Series, pd.Series]:
+    """(idf per skill, coverage denominator per posting): a posting's denominator is the IDF mass of its skills,
+    at least ``MIN_SKILLS_FOR_FULL_COVERAGE`` average skills' worth (the floor :func:`top_k_matches` applies)."""
+    ps = posting_skills[["doc_id", "skill_id"]].drop_duplicates()
+    idf = skill_idf(ps, n_postings if n_postings is not None else ps["doc_id"].nunique())
+    floor = MIN_SKILLS_FOR_FULL_COVERAGE * float(idf.mean()) if len(idf) else 1.0
+    denom = ps.assign(w=ps["skill_id"].map(idf)).groupby("doc_id")["w"].sum().clip(lower=floor)
+    return idf, denom
+
+
 def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
                   cand_emb: np.ndarray, post_emb: np.ndarray, cand_ids: list[str], post_ids: list[str],
                   settings: Settings, block: int = 1024) -> pd.DataFrame:
@@ -133,8 +143,58 @@ def compute_matches(settings: Settings) -> dict[str, int]:
     fm = match_frames(ps, cs, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
                       settings)
     write_parquet_atomic(fm, settings.lake("gold", "fact_match.parquet"))
+    assignment = optimal_assignment(fm)
+    write_parquet_atomic(assignment, settings.lake("gold", "fact_assignment.parquet"))
     counts = {"candidates": len(cand_ids), "postings": len(post_ids), "match_rows": len(fm),
+              "assigned_pairs": len(assignment),
               "mean_top1_score": round(float(fm[fm["rank_for_candidate"] == 1]["score"].mean()), 4)
               if len(fm) else math.nan}
     log.info("match: %s", counts)
     return counts
+
+
+ASSIGNMENT_COLUMNS = ["candidate_id", "posting_id", "score", "rank_for_candidate", "rank_for_posting"]
+
+
+def optimal_assignment(fact_match: pd.DataFrame, max_dense_cells: int = 50_000_000) -> pd.DataFrame:
+    """One posting per candidate and one candidate per posting, maximising the total score over the top-k graph.
+
+    Only pairs in ``fact_match`` (someone's top-k) can be assigned; a candidate or posting with no affordable
+    pair stays unassigned. Solved exactly with scipy's ``linear_sum_assignment`` (the min-cost formulation, cost =
+    -score) on the dense sub-matrix of the candidates and postings that appear in pairs; larger graphs use the
+    sparse ``min_weight_full_bipartite_matching`` with a zero-score "stay unassigned" option per candidate.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    pairs = fact_match[["candidate_id", "posting_id", "score"]].drop_duplicates(["candidate_id", "posting_id"])
+    if pairs.empty:
+        return pd.DataFrame(columns=ASSIGNMENT_COLUMNS)
+    cands, ci = np.unique(pairs["candidate_id"].to_numpy(), return_inverse=True)
+    posts, pj = np.unique(pairs["posting_id"].to_numpy(), return_inverse=True)
+    score = pairs["score"].to_numpy(dtype=np.float64)
+    if len(cands) * len(posts) <= max_dense_cells:
+        cost = np.zeros((len(cands), len(posts)))
+        cost[ci, pj] = -score  # a missing pair costs 0: the same as leaving both unassigned
+        rows, cols = linear_sum_assignment(cost)
+    else:
+        rows, cols = _sparse_assignment(ci, pj, score, len(cands), len(posts))
+    chosen = pd.DataFrame({"candidate_id": cands[rows], "posting_id": posts[cols]})
+    out = chosen.merge(fact_match, on=["candidate_id", "posting_id"], how="inner")  # drops non-pairs
+    out = out[out["score"] > 0][ASSIGNMENT_COLUMNS]
+    return out.sort_values("score", ascending=False).reset_index(drop=True)
+
+
+def _sparse_assignment(ci: np.ndarray, pj: np.ndarray, score: np.ndarray, n_c: int,
+                       n_p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact max-score matching on a sparse graph: each candidate also gets a private dummy column (score 0)."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    big = float(score.max()) + 1.0  # weights must be positive: cost = big - score, dummy = big
+    r = np.concatenate([ci, np.arange(n_c)])
+    c = np.concatenate([pj, n_p + np.arange(n_c)])
+    w = np.concatenate([big - score, np.full(n_c, big)])
+    graph = sparse.csr_matrix((w, (r, c)), shape=(n_c, n_p + n_c))
+    rows, cols = min_weight_full_bipartite_matching(graph)
+    keep = cols < n_p  # a candidate matched to its dummy column stays unassigned
+    return rows[keep], cols[keep]

@@ -1,123 +1,142 @@
-"""Unit tests for skillmatch.paths.learning.rank_learning_steps (a pure function) on hand-made frames."""
+"""Unit tests for skillmatch.paths.learning on hand-made frames: expected-gain ordering, expected scores,
+demand and learnability weighting, prerequisites (given and mined from postings)."""
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 import pytest
 
-from skillmatch.paths.learning import STEP_COLUMNS, rank_learning_steps
+from skillmatch.paths.learning import (STEP_COLUMNS, broader_prerequisites, mine_prerequisites,
+                                       rank_learning_steps)
 
-LABELS = {"x": "Xray", "y": "Yak shaving", "z": "Zookeeping", "w": "Welding", "q": "Quilting",
-          # label order is the reverse of id order, so a tie must be broken on the label, not the id
-          "id_a": "Beta tool", "id_b": "Alpha tool"}
+W = 0.65  # coverage weight
+N = 10  # market size used for IDF
+LABELS = {"x": "Xray", "y": "Yak shaving", "z": "Zookeeping", "w": "Welding", "q": "Quilting"}
+
+
+def idf(df: int) -> float:
+    return math.log((1 + N) / (1 + df)) + 1.0
+
+
+def _posting_skills() -> pd.DataFrame:
+    # P1 asks for x, y, q; P2 for x, z; P3 for w. Market demand (distinct postings): x 2, y 1, z 1, q 1, w 1
+    rows = [("P1", "x"), ("P1", "y"), ("P1", "q"), ("P2", "x"), ("P2", "z"), ("P2", "z"), ("P3", "w")]
+    return pd.DataFrame(rows, columns=["doc_id", "skill_id"])
 
 
 def _fact_match() -> pd.DataFrame:
-    rows = [
-        # C1: rows deliberately out of rank order
-        ("C1", "P2", 2, ["x", "z", "id_b"]),
-        ("C1", "P1", 1, ["x", "y", "id_a"]),
-        ("C1", "P3", 3, ["w"]),  # beyond targets=2
-        ("C1", "P4", None, ["q"]),  # only ranked for the posting, not for the candidate
-        # C2: a perfect match, nothing to learn
-        ("C2", "P3", 1, []),
-        # C3: one target
-        ("C3", "P1", 1, ["y"]),
-    ]
-    fm = pd.DataFrame(rows, columns=["candidate_id", "posting_id", "rank_for_candidate", "missing_skill_ids"])
+    rows = [("C1", "P1", 1, 0.40, ["x", "y", "q"]), ("C1", "P2", 2, 0.30, ["x", "z"]),
+            ("C1", "P3", 3, 0.20, ["w"]),  # beyond targets=2
+            ("C1", "P9", None, 0.10, ["w"]),  # ranked only for the posting: not a target
+            ("C2", "P3", 1, 0.90, [])]  # nothing to learn
+    fm = pd.DataFrame(rows, columns=["candidate_id", "posting_id", "rank_for_candidate", "score", "missing_skill_ids"])
     fm["rank_for_candidate"] = fm["rank_for_candidate"].astype("Int64")
     return fm
 
 
-def _posting_skills() -> pd.DataFrame:
-    # market demand (distinct postings): x 2, z 3, y 2, id_a 1, id_b 1, w 4, q 1
-    rows = [("P1", "x"), ("P2", "x"),
-            ("P2", "z"), ("P5", "z"), ("P6", "z"), ("P6", "z"),  # duplicate row: still 3 postings
-            ("P1", "y"), ("P7", "y"),
-            ("P1", "id_a"), ("P2", "id_b"),
-            ("P3", "w"), ("P5", "w"), ("P6", "w"), ("P7", "w"),
-            ("P4", "q")]
-    return pd.DataFrame(rows, columns=["doc_id", "skill_id"])
+def _steps(**kw: object) -> pd.DataFrame:
+    args = dict(targets=2, max_steps=10, coverage_weight=W, n_postings=N)
+    args.update(kw)
+    return rank_learning_steps(_fact_match(), _posting_skills(), LABELS, **args)
 
 
-def _steps(targets: int = 2, max_steps: int = 10) -> pd.DataFrame:
-    return rank_learning_steps(_fact_match(), _posting_skills(), LABELS, targets=targets, max_steps=max_steps)
+def _denominators() -> dict[str, float]:
+    floor = 3 * sum(idf(d) for d in [2, 1, 1, 1, 1]) / 5  # three average skills' worth of IDF
+    return {"P1": max(idf(2) + 2 * idf(1), floor), "P2": max(idf(2) + idf(1), floor)}
 
 
-def _for(steps: pd.DataFrame, cid: str) -> pd.DataFrame:
-    return steps[steps["candidate_id"] == cid].sort_values("step").reset_index(drop=True)
-
-
-def test_columns() -> None:
-    assert list(_steps().columns) == STEP_COLUMNS
-
-
-def test_skill_missing_from_every_top_target_is_step_one() -> None:
-    c1 = _for(_steps(), "C1")
-    first = c1.iloc[0]
-    assert first["step"] == 1
-    assert first["skill_id"] == "x"
-    assert first["skill_label"] == "Xray"
-    assert first["targets_needing"] == 2
-    assert first["targets_considered"] == 2
-    assert first["demand_postings"] == 2
-    assert list(first["target_posting_ids"]) == ["P1", "P2"]  # in rank order
-
-
-def test_ties_broken_by_demand_then_label() -> None:
-    c1 = _for(_steps(), "C1")
-    # x (2 targets) first; then one-target skills by demand: z (3) > y (2) > id_a, id_b (1 each),
-    # and between those two, the label decides: "Alpha tool" (id_b) before "Beta tool" (id_a)
-    assert c1["skill_id"].tolist() == ["x", "z", "y", "id_b", "id_a"]
-    assert c1["step"].tolist() == [1, 2, 3, 4, 5]
-    assert c1["demand_postings"].tolist() == [2, 3, 2, 1, 1]
-    assert c1["targets_needing"].tolist() == [2, 1, 1, 1, 1]
-
-
-def test_max_steps_respected() -> None:
-    steps = _steps(max_steps=3)
-    c1 = _for(steps, "C1")
-    assert c1["skill_id"].tolist() == ["x", "z", "y"]
-    assert steps.groupby("candidate_id")["step"].max().max() <= 3
-
-
-def test_postings_beyond_targets_and_unranked_rows_are_ignored() -> None:
-    steps = _steps(targets=2)
-    assert "w" not in steps["skill_id"].tolist()  # only P3 (rank 3) asks for it
-    assert "q" not in steps["skill_id"].tolist()  # only the unranked P4 row asks for it
-    wider = _for(_steps(targets=3), "C1")
-    assert "w" in wider["skill_id"].tolist()
-    assert "q" not in wider["skill_id"].tolist()
-    assert (wider["targets_considered"] == 3).all()
-    # w is asked for by one of three targets but has the highest market demand among those
-    assert wider["skill_id"].tolist() == ["x", "w", "z", "y", "id_b", "id_a"]
-
-
-def test_candidates_are_independent() -> None:
+def test_columns_and_candidates_without_gaps() -> None:
     steps = _steps()
-    assert "C2" not in steps["candidate_id"].tolist()  # nothing missing, no steps
-    c3 = _for(steps, "C3")
-    assert c3["skill_id"].tolist() == ["y"]
-    assert c3["targets_considered"].tolist() == [1]
-    assert list(c3["target_posting_ids"].iat[0]) == ["P1"]
+    assert list(steps.columns) == STEP_COLUMNS
+    assert set(steps["candidate_id"]) == {"C1"}
 
 
-def test_reason_mentions_the_counts() -> None:
-    c1 = _for(_steps(), "C1")
-    assert c1["reason"].iat[0] == "asked for by 2 of your top 2 matching postings and by 2 postings overall"
-    assert c1["reason"].iat[1] == "asked for by 1 of your top 2 matching postings and by 3 postings overall"
+def test_gain_is_the_mean_score_increase_over_targets_and_x_comes_first() -> None:
+    c1 = _steps().reset_index(drop=True)
+    den = _denominators()
+    gain_x = W * (idf(2) / den["P1"] + idf(2) / den["P2"]) / 2
+    assert c1["skill_id"].iat[0] == "x"
+    assert c1["expected_gain"].iat[0] == pytest.approx(gain_x, abs=1e-6)
+    assert c1["expected_score_after"].iat[0] == pytest.approx((0.40 + 0.30) / 2 + gain_x, abs=1e-6)
+    assert c1["targets_needing"].iat[0] == 2 and list(c1["target_posting_ids"].iat[0]) == ["P1", "P2"]
+    assert "w" not in set(c1["skill_id"])  # only asked for by a posting beyond the top 2
+    # learning every step closes both targets' coverage: the last expected score is the old mean plus all gains
+    assert c1["expected_score_after"].iat[-1] == pytest.approx(0.35 + c1["expected_gain"].sum(), abs=1e-5)
 
 
-def test_unknown_label_falls_back_to_id_and_empty_input() -> None:
-    fm = pd.DataFrame({"candidate_id": ["C9"], "posting_id": ["P1"], "rank_for_candidate": [1],
-                       "missing_skill_ids": [["nolabel"]]})
-    steps = rank_learning_steps(fm, _posting_skills(), LABELS, targets=5, max_steps=5)
-    assert steps["skill_label"].tolist() == ["nolabel"]
-    assert steps["demand_postings"].tolist() == [0]
-    empty = rank_learning_steps(fm.iloc[0:0], _posting_skills(), LABELS, targets=5, max_steps=5)
+def test_scores_never_fall_and_priorities_never_rise() -> None:
+    c1 = _steps()
+    assert c1["step"].tolist() == list(range(1, len(c1) + 1))
+    assert c1["expected_score_after"].is_monotonic_increasing
+    assert c1["priority"].is_monotonic_decreasing
+    assert (c1["expected_gain"] > 0).all()
+
+
+def test_priority_weighs_gain_by_market_demand() -> None:
+    # more postings asking for q: its IDF (hence its coverage gain) drops, its demand index rises
+    ps = pd.concat([_posting_skills(), pd.DataFrame({"doc_id": ["P7", "P8"], "skill_id": ["q", "q"]})])
+    steps = rank_learning_steps(_fact_match(), ps, LABELS, targets=2, max_steps=10, coverage_weight=W,
+                                n_postings=N).set_index("skill_id")
+    assert steps.loc["q", "demand_postings"] == 3 and steps.loc["q", "demand_index"] == 1.0
+    assert steps.loc["y", "demand_index"] == pytest.approx(1 / 3, abs=1e-6)
+    for s in ["x", "y", "z"]:
+        assert steps.loc[s, "priority"] == pytest.approx(
+            steps.loc[s, "expected_gain"] * (1 + 0.5 * steps.loc[s, "demand_index"]), rel=1e-4)
+    # the last step would push P1 past a perfect score: the expected gain counts only what is left below 1.0
+    assert steps.loc["q", "expected_score_after"] < 1.0
+    assert steps.loc["q", "expected_gain"] < steps.loc["q", "priority"] / 1.5
+    # y's rarer skill still buys more match than q's extra demand makes up for
+    assert steps.loc["y", "expected_gain"] > steps.loc["q", "expected_gain"]
+    assert steps.loc["y", "step"] < steps.loc["q", "step"]
+
+
+def test_learnability_bonus_for_a_sibling_of_a_held_skill() -> None:
+    base = _steps()["skill_id"].tolist()
+    assert base.index("q") < base.index("y")  # equal gain and demand: label order (Quilting < Yak shaving)
+    parents = {"y": {"group:animals"}, "held-skill": {"group:animals"}}
+    steps = _steps(held={"C1": {"held-skill"}}, parents=parents)["skill_id"].tolist()
+    assert steps.index("y") < steps.index("q")  # y is close to what C1 already knows
+
+
+def test_prerequisite_comes_first_and_inherits_priority() -> None:
+    # learning x requires q first (e.g. a broader skill or a mined pair)
+    c1 = _steps(prerequisites={"x": {"q"}}).reset_index(drop=True)
+    assert c1["skill_id"].tolist()[:2] == ["q", "x"]
+    assert c1["priority"].iat[0] == c1["priority"].iat[1]  # q carries the priority of the step it unlocks
+    assert list(c1["prerequisite_ids"].iat[1]) == ["q"]
+    assert c1["reason"].iat[1].endswith("; learn after Quilting")
+    assert c1["priority"].is_monotonic_decreasing
+    assert c1["expected_score_after"].is_monotonic_increasing
+    # a cycle in mined pairs does not loop forever and keeps every skill once
+    cyc = _steps(prerequisites={"x": {"q"}, "q": {"x"}})
+    assert sorted(cyc["skill_id"]) == sorted(c1["skill_id"])
+
+
+def test_max_steps_and_empty_input() -> None:
+    assert _steps(max_steps=2)["step"].tolist() == [1, 2]
+    empty = rank_learning_steps(_fact_match().iloc[0:0], _posting_skills(), LABELS, targets=2, max_steps=5)
     assert empty.empty and list(empty.columns) == STEP_COLUMNS
 
 
-@pytest.mark.parametrize("max_steps", [0, 1])
-def test_small_max_steps(max_steps: int) -> None:
-    c1 = _for(_steps(max_steps=max_steps), "C1")
-    assert c1["skill_id"].tolist() == ["x"][:max_steps]
+def test_reason_states_gain_and_counts() -> None:
+    first = _steps().iloc[0]
+    assert first["reason"] == (f"raises your average match with your top 2 postings by {first['expected_gain']:.3f} "
+                               f"(to {first['expected_score_after']:.2f}); asked for by 2 of them and by 2 postings overall")
+
+
+def test_mine_prerequisites_from_postings() -> None:
+    # every posting asking for "pandas" also asks for "python"; python appears in many postings without pandas
+    rows = [(f"P{i}", "python") for i in range(12)] + [(f"P{i}", "pandas") for i in range(5)]
+    rows += [(f"P{i}", "sql") for i in range(3, 9)]
+    pre = mine_prerequisites(pd.DataFrame(rows, columns=["doc_id", "skill_id"]), min_support=5)
+    assert pre.get("pandas") == {"python"}
+    assert "python" not in pre  # not the reverse
+    assert "sql" in pre and pre["sql"] == {"python"}  # 6 of 6 sql postings ask for python, 6 of 12 the reverse
+    assert mine_prerequisites(pd.DataFrame(rows, columns=["doc_id", "skill_id"]), min_support=7) == {}
+
+
+def test_broader_prerequisites_only_between_known_skills() -> None:
+    hier = pd.DataFrame({"skill_id": ["b", "b", "c"], "broader_id": ["a", "group:1", "b"],
+                         "broader_label": ["A", "G", "B"]})
+    assert broader_prerequisites(hier, {"a", "b", "c"}) == {"b": {"a"}, "c": {"b"}}

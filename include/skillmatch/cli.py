@@ -158,6 +158,16 @@ def _summary(s: Settings, a: argparse.Namespace) -> object:
     return None
 
 
+def _dictionary(s: Settings, a: argparse.Namespace) -> object:
+    from skillmatch.config import PROJECT_ROOT
+    from skillmatch.marts.dictionary import render_dictionary
+
+    out = Path(a.output) if a.output else PROJECT_ROOT / "docs" / "data_dictionary.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_dictionary() + "\n", encoding="utf-8")
+    return {"written": str(out)}
+
+
 def _run_all(s: Settings, a: argparse.Namespace) -> object:
     out = {}
     for name, fn in [("taxonomy", _taxonomy), ("ingest", _ingest), ("validate", _validate), ("extract", _extract),
@@ -194,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "paths": (_paths, "learning steps -> fact_learning_step, or --resumes/--postings to --output"),
         "marts": (_marts, "DuckDB warehouse + Parquet marts"),
         "summary": (_summary, "print rows per mart, top skills and a sample match"),
+        "dictionary": (_dictionary, "write docs/data_dictionary.md from the marts' documentation"),
         "run-all": (_run_all, "every stage in order, outside Airflow"),
         "rank-skills": (_rank_skills, "rank taxonomy concepts for each line of --input"),
         "train-tagger": (_train_tagger, "fine-tune the span tagger on SkillSpan; promote it if it passes the gate"),
@@ -202,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
         sp.set_defaults(fn=fn)
         sp.add_argument("--run-id", default=new_run_id(), help="run id (default: a new manual id)")
+        if name == "dictionary":
+            sp.add_argument("--output", help="where to write it (default docs/data_dictionary.md)")
         if name in {"extract", "rank-skills"}:
             sp.add_argument("--input", required=name == "rank-skills", help="input file")
             sp.add_argument("--output", help="output JSONL (default stdout)")

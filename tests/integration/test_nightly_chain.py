@@ -89,6 +89,12 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         failed = con.execute("SELECT count(*) FROM marts.dq_check_result WHERE check_name LIKE 'reconcile%' "
                              "AND NOT success").fetchone()[0]
         assert failed == 0
+        # the data dictionary is attached to every mart table and column (BI tools show it)
+        undocumented = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'marts' "
+                                   "AND (comment IS NULL OR comment = '')").fetchall()
+        assert undocumented == []
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                           "AND (comment IS NULL OR comment = '')").fetchone()[0] == 0
         dup = con.execute("SELECT count(*) - count(DISTINCT candidate_id), count(*) - count(DISTINCT posting_id) "
                           "FROM marts.fact_assignment").fetchone()
         assert dup == (0, 0)  # one-to-one

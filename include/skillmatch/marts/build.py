@@ -85,6 +85,24 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     }
 
 
+def _comment(con, tables: list[str]) -> None:  # noqa: ANN001 - duckdb connection
+    """Attach the data dictionary to the tables (``COMMENT ON``); drift is logged, and caught by the tests."""
+    from skillmatch.marts.dictionary import MARTS, sql_literal
+
+    for table in tables:
+        doc = MARTS.get(table)
+        if doc is None:
+            log.warning("marts.%s is not in the data dictionary", table)
+            continue
+        con.execute(f"COMMENT ON TABLE marts.{table} IS {sql_literal(f'{doc.row} Grain: {doc.grain}.')}")
+        for (col,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' "
+                                  "AND table_name = ?", [table]).fetchall():
+            if col in doc.columns:
+                con.execute(f"COMMENT ON COLUMN marts.{table}.{col} IS {sql_literal(doc.columns[col])}")
+            else:
+                log.warning("marts.%s.%s is not in the data dictionary", table, col)
+
+
 def build_marts(settings: Settings) -> dict[str, int]:
     """Write Parquet marts and swap in a freshly built DuckDB warehouse; returns rows per table."""
     import duckdb
@@ -101,6 +119,7 @@ def build_marts(settings: Settings) -> dict[str, int]:
             path = settings.lake("marts", f"{name}.parquet").resolve()
             con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM read_parquet('{path}')")
             con.execute(f"CREATE VIEW main.{name} AS SELECT * FROM marts.{name}")
+        _comment(con, list(frames))
         con.execute("CHECKPOINT")
         con.close()
         os.replace(tmp, target)

@@ -1,0 +1,185 @@
+"""The data dictionary of the marts: what one row means, its grain, every column, an example query.
+
+One source for three things: ``COMMENT ON`` statements in the DuckDB warehouse (so BI tools show them),
+``docs/data_dictionary.md`` (written by ``skillmatch dictionary``; a test keeps it current) and the check that every
+mart column is documented.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MartDoc:
+    """Documentation of one mart table."""
+
+    row: str
+    grain: str
+    columns: dict[str, str]
+    example: str
+
+
+def _skill_fact_columns(id_col: str, owner: str, text: str) -> dict[str, str]:
+    """Columns shared by the two skill facts."""
+    return {id_col: owner, "skill_id": "the skill (dim_skill)", "preferred_label": "its label",
+            "surface_form": f"the evidence as written in {text}", "char_start": f"offset of the evidence in {text}",
+            "char_end": "end offset (exclusive)", "sentence_index": "sentence of the evidence",
+            "score": "1.0 for alias hits, else the linker's cosine",
+            "method": "`alias`, `tagger+linker` or `sentence-linker`",
+            "mention_count": f"sentences of {text.split(' text')[0].replace('the redacted ', 'the ')} that mention the skill",
+            "content_key": "hash of the text the skills were extracted from (cache key)",
+            "taxonomy_version": "taxonomy release used", "model_version": "extractor and model versions used"}
+
+
+MARTS: dict[str, MartDoc] = {
+    "dim_skill": MartDoc(
+        "One skill concept of the taxonomy: an ESCO v1.1.1 skill / knowledge concept or an O*NET 29.2 technology "
+        "product.", "skill_id",
+        {"skill_id": "ESCO concept URI, or `onet-tech:<slug>` for an O*NET technology product",
+         "preferred_label": "preferred English label",
+         "aliases": "alternative and hidden labels (ESCO) used by the alias matcher and the linker",
+         "skill_type": "`skill/competence`, `knowledge` (ESCO) or `technology` (O*NET)",
+         "reuse_level": "ESCO reuse level (transversal, cross-sector, sector-specific, occupation-specific)",
+         "description": "ESCO description, or the O*NET commodity title",
+         "taxonomy_source": "`esco` or `onet`",
+         "hot_technology": "O*NET Hot Technology flag", "in_demand": "O*NET In Demand flag",
+         "taxonomy_version": "taxonomy release the row comes from"},
+        "SELECT preferred_label, skill_type FROM marts.dim_skill WHERE preferred_label ILIKE '%python%';"),
+    "dim_skill_hierarchy": MartDoc(
+        "One edge from a skill to a broader concept (ESCO skill hierarchy, O*NET commodity class).",
+        "(skill_id, broader_id)",
+        {"skill_id": "the narrower concept", "broader_id": "the broader concept or group",
+         "broader_label": "label of the broader concept"},
+        "SELECT broader_label, count(*) FROM marts.dim_skill_hierarchy GROUP BY 1 ORDER BY 2 DESC LIMIT 10;"),
+    "dim_job_posting": MartDoc(
+        "One distinct, valid job posting (duplicates and quarantined records removed).", "posting_id",
+        {"posting_id": "stable id: source + native id", "source": "where the posting came from",
+         "native_id": "the id in its source", "title": "job title", "company": "employer",
+         "location": "location as stated", "remote": "remote work allowed (null when not stated)",
+         "employment_type": "full-time, contract... as stated", "seniority": "seniority as stated",
+         "salary_text": "salary as stated (free text)", "posted_at": "when the posting was published (UTC)",
+         "url": "link to the posting", "ingested_at": "when the platform first loaded it (UTC)",
+         "n_skills": "distinct skills extracted from it",
+         "is_synthetic": "true for the generated offline sample: not a real job"},
+        "SELECT source, count(*) FROM marts.dim_job_posting GROUP BY 1;"),
+    "dim_candidate": MartDoc(
+        "One distinct, valid resume, known by a pseudonymous id only (no text, no file name).", "candidate_id",
+        {"candidate_id": "keyed hash (HMAC) of the source file identity: `cand_` + 20 hex",
+         "source": "resume source", "category": "category folder of the resume, when the source has one",
+         "pages": "pages in the PDF", "ingested_at": "when the resume was first loaded (UTC)",
+         "text_chars": "characters of redacted text", "n_skills": "distinct skills extracted from it",
+         "is_synthetic": "true for the generated offline sample: not a real person"},
+        "SELECT category, count(*) FROM marts.dim_candidate GROUP BY 1 ORDER BY 2 DESC;"),
+    "fact_posting_skill": MartDoc(
+        "One skill a posting asks for, with the best evidence found.", "(posting_id, skill_id)",
+        _skill_fact_columns("posting_id", "the posting", "the posting text"),
+        "SELECT method, count(*) FROM marts.fact_posting_skill GROUP BY 1;"),
+    "fact_candidate_skill": MartDoc(
+        "One skill a resume shows, with the best evidence found.", "(candidate_id, skill_id)",
+        _skill_fact_columns("candidate_id", "the candidate", "the redacted resume text"),
+        "SELECT preferred_label, count(*) FROM marts.fact_candidate_skill GROUP BY 1 ORDER BY 2 DESC LIMIT 10;"),
+    "fact_match": MartDoc(
+        "One (candidate, posting) pair in the candidate's top-k postings or the posting's top-k candidates.",
+        "(candidate_id, posting_id)",
+        {"candidate_id": "the candidate", "posting_id": "the posting",
+         "score": "match score in [0, 1]: 0.65 x skill_coverage + 0.35 x semantic_similarity",
+         "skill_coverage": "IDF-weighted share of the posting's skills the candidate holds",
+         "semantic_similarity": "cosine of the two documents' embeddings, clipped to [0, 1]",
+         "rank_for_candidate": "rank of the posting among the candidate's matches (null: not in their top-k)",
+         "rank_for_posting": "rank of the candidate among the posting's matches (null: not in its top-k)",
+         "matched_skill_ids": "posting skills the candidate holds, rarest first",
+         "missing_skill_ids": "posting skills the candidate lacks, rarest first",
+         "matched_skills": "labels of matched_skill_ids", "missing_skills": "labels of missing_skill_ids"},
+        "SELECT c.candidate_id, m.score, m.matched_skills, m.missing_skills FROM marts.fact_match m "
+        "JOIN marts.dim_candidate c USING (candidate_id) WHERE m.posting_id = '<posting_id>' "
+        "AND m.rank_for_posting <= 5 ORDER BY m.rank_for_posting;"),
+    "fact_assignment": MartDoc(
+        "One (candidate, posting) pair of the optimal one-to-one assignment over the top-k graph (maximum total "
+        "score; each candidate and posting at most once).", "candidate_id (and posting_id)",
+        {"candidate_id": "the candidate", "posting_id": "the posting assigned to them",
+         "score": "the pair's match score", "rank_for_candidate": "the posting's rank for the candidate",
+         "rank_for_posting": "the candidate's rank for the posting"},
+        "SELECT avg(score), count(*) FROM marts.fact_assignment;"),
+    "fact_learning_step": MartDoc(
+        "One step of a candidate's learning path: the next missing skill to learn and what it buys.",
+        "(candidate_id, step)",
+        {"candidate_id": "the candidate", "step": "1 = learn first", "skill_id": "the skill to learn",
+         "skill_label": "its label",
+         "expected_gain": "rise of the average match score over the candidate's top targets from this step",
+         "expected_score_after": "average match score over the top targets once this step is learned",
+         "priority": "ordering value: gain weighted by demand and learnability (a prerequisite inherits the "
+                     "priority of the step it unlocks)",
+         "demand_postings": "postings in the market asking for the skill",
+         "demand_index": "demand_postings relative to the most demanded skill (0-1)",
+         "prerequisite_ids": "missing skills to learn before this one (ESCO broader skills, pairs mined from "
+                             "postings)",
+         "targets_needing": "how many of the top targets ask for the skill",
+         "targets_considered": "how many top targets the path is computed over",
+         "target_posting_ids": "the targets asking for the skill", "reason": "one-line explanation"},
+        "SELECT step, skill_label, expected_score_after, reason FROM marts.fact_learning_step "
+        "WHERE candidate_id = '<candidate_id>' ORDER BY step;"),
+    "mart_skill_demand": MartDoc(
+        "One skill asked for by at least one posting: demand and supply over the whole market.", "skill_id",
+        {"demand_rank": "1 = asked for by the most postings", "skill_id": "the skill",
+         "postings": "postings asking for it", "candidates_holding": "candidates whose resume shows it",
+         "posting_share": "postings / all postings", "candidate_share": "candidates_holding / all candidates",
+         "demand_supply_gap": "posting_share - candidate_share: positive = scarcer among candidates than asked for",
+         "preferred_label": "its label", "taxonomy_source": "`esco` or `onet`"},
+        "SELECT preferred_label, postings FROM marts.mart_skill_demand ORDER BY demand_rank LIMIT 10;"),
+    "mart_skill_demand_weekly": MartDoc(
+        "Weekly demand for one skill in one source (dated postings only).", "(week_start, source, skill_id)",
+        {"week_start": "Monday of the ISO week", "source": "posting source", "skill_id": "the skill",
+         "postings": "postings of that week and source asking for the skill",
+         "postings_in_week": "all dated postings of that week and source", "share": "postings / postings_in_week",
+         "preferred_label": "its label"},
+        "SELECT week_start, sum(postings) FROM marts.mart_skill_demand_weekly WHERE preferred_label = 'Python "
+        "(computer programming)' GROUP BY 1 ORDER BY 1;"),
+    "mart_skill_trend": MartDoc(
+        "One skill's trend as of the latest week with dated postings.", "skill_id",
+        {"skill_id": "the skill", "as_of_week": "latest week with data (Monday)",
+         "postings_last_4w": "postings in the last 4 weeks", "postings_prev_4w": "postings in the 4 weeks before",
+         "share_last_4w": "share of dated postings, last 4 weeks", "share_prev_4w": "share, the 4 weeks before",
+         "growth_4w": "relative change of the share (null when the earlier share is 0)",
+         "postings_last_12w": "postings in the last 12 weeks", "postings_prev_12w": "postings in the 12 weeks before",
+         "share_last_12w": "share, last 12 weeks", "share_prev_12w": "share, the 12 weeks before",
+         "growth_12w": "relative change of the 12-week share",
+         "is_new": "not asked for before the last 4 weeks (history permitting), at least 5 postings since",
+         "is_emerging": "new, or 4-week share up >= 50 % with at least 5 postings", "preferred_label": "its label"},
+        "SELECT preferred_label, postings_last_4w, growth_4w FROM marts.mart_skill_trend WHERE postings_last_4w "
+        ">= 5 ORDER BY growth_4w DESC NULLS LAST LIMIT 10;"),
+    "dq_check_result": MartDoc(
+        "One data-quality check of one run: a Great Expectations expectation or a count reconciliation.",
+        "(run_id, entity, check_name, column_name)",
+        {"run_id": "the Airflow run", "entity": "`postings` or `resumes`",
+         "check_name": "expectation type, or `reconcile_counts(<source>)`", "column_name": "column checked",
+         "success": "whether the check passed", "element_count": "records checked",
+         "unexpected_count": "records that failed it", "unexpected_percent": "unexpected_count / element_count x 100",
+         "details": "observed values (JSON)", "checked_at": "when (UTC)"},
+        "SELECT run_id, check_name, success FROM marts.dq_check_result WHERE NOT success;"),
+    "quarantine_record": MartDoc(
+        "One rejected input record and why.", "(entity, record_id, run_id)",
+        {"entity": "`postings` or `resumes`", "record_id": "posting id or candidate id", "source": "its source",
+         "reason": "the expectations it broke or the parse error", "run_id": "the run that rejected it",
+         "ingested_at": "when it was loaded (UTC)"},
+        "SELECT reason, count(*) FROM marts.quarantine_record GROUP BY 1 ORDER BY 2 DESC;"),
+}
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def render_dictionary() -> str:
+    """``docs/data_dictionary.md``."""
+    lines = ["# skillmatch data dictionary", "",
+             "Generated by `skillmatch dictionary` from `include/skillmatch/marts/dictionary.py`; do not edit by hand.",
+             "Every table lives in `data/warehouse.duckdb`, schema `marts` (a view of each in `main`), and as Parquet in "
+             "`data/marts/<table>.parquet`. The same descriptions are attached to the tables and columns with "
+             "`COMMENT ON`, so BI tools show them.", ""]
+    for table, doc in MARTS.items():
+        lines += [f"## `{table}`", "", f"**One row:** {doc.row}", "", f"**Grain:** `{doc.grain}`", "",
+                  "| column | meaning |", "|---|---|"]
+        lines += [f"| `{c}` | {t} |" for c, t in doc.columns.items()]
+        lines += ["", "```sql", doc.example, "```", ""]
+    return "\n".join(lines)

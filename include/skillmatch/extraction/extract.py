@@ -187,6 +187,22 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings)
     return _dedupe(linked)[MENTION_COLUMNS], doc_emb
 
 
+def in_steps(items: list[str], fn, what: str, min_items: int = 2000) -> list:  # noqa: ANN001
+    """``fn`` over ``items`` in about ten pieces, logging progress and rate after each (long nightly batches)."""
+    if len(items) < min_items:
+        return list(fn(items))
+    out: list = []
+    t0 = time.time()
+    step = -(-len(items) // 10)
+    for b in range(0, len(items), step):
+        out.extend(fn(items[b:b + step]))
+        done = min(b + step, len(items))
+        rate = done / max(time.time() - t0, 1e-9)
+        log.info("%s: %d/%d (%d%%), %.0f/s, about %.0fs left", what, done, len(items), 100 * done // len(items),
+                 rate, (len(items) - done) / rate)
+    return out
+
+
 def _sentence_of(starts: list[int], pos: int) -> int:
     return max(0, bisect.bisect_right(starts, pos) - 1)
 
@@ -202,7 +218,8 @@ def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list
     if not owner:
         return doc_emb, 0
     uniq, inverse = np.unique([texts[d][s:e] for d, _, s, e in owner], return_inverse=True)
-    emb = encode(list(uniq), index.device)
+    emb = np.asarray(in_steps(list(uniq), lambda part: encode(part, index.device), "encoding sentences"),
+                     dtype=np.float32).reshape(-1, 384)
     np.add.at(doc_emb, np.array([o[0] for o in owner]), emb[inverse])
     norms = np.linalg.norm(doc_emb, axis=1, keepdims=True)
     doc_emb = doc_emb / np.where(norms == 0, 1, norms)
@@ -230,7 +247,7 @@ def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tup
     if not owner:
         return 0
     uniq, inverse = np.unique([texts[d][s:e] for d, _, s, e in owner], return_inverse=True)
-    tagged = tagger.tag(list(uniq))
+    tagged = in_steps(list(uniq), tagger.tag, "tagging sentences")
     found = [(d, si, s + a, s + b) for (d, si, s, _), u in zip(owner, inverse) for a, b, _typ, _c in tagged[u]]
     if not found:
         return 0

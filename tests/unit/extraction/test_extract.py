@@ -220,3 +220,15 @@ def test_split_sentences_hard_cut_without_spaces() -> None:
     parts = _parts("x" * 120, max_len=50)
     assert len(parts) == 3
     assert all(len(p) <= 50 for p in parts)
+
+
+def test_in_steps_logs_progress_and_keeps_order(caplog: pytest.LogCaptureFixture) -> None:
+    from skillmatch.extraction.extract import in_steps
+
+    items = [str(i) for i in range(25)]
+    with caplog.at_level("INFO", logger="skillmatch.extraction.extract"):
+        out = in_steps(items, lambda part: [int(x) * 2 for x in part], "doubling", min_items=10)
+    assert out == [2 * i for i in range(25)]
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("doubling:")]
+    assert len(progress) == 9 and progress[-1].startswith("doubling: 25/25 (100%)")
+    assert in_steps(items[:3], lambda part: part, "quiet", min_items=10) == items[:3]

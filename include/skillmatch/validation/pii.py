@@ -12,6 +12,14 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')]+", re.I)
 PHONE_CANDIDATE = re.compile(r"(?<![\w/.])\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?![\w/])")
 YEAR_RANGE = re.compile(r"^(19|20)\d{2}\s*[-.]\s*(19|20)\d{2}$")
+# "1234 N. Maple Avenue, Apt 5": a house number, up to four capitalised words, a street type, an optional unit.
+# Bare "Dr" / "Ct" / "Pl" are left out on purpose: "5 Years With Dr" is not an address.
+STREET = re.compile(
+    r"\b\d{1,6}(?:-\d{1,4})?[ \t]+(?:[NSEW]\.?[ \t]+)?(?:(?:[A-Z][\w'.-]*|\d+(?:st|nd|rd|th))[ \t]+){1,4}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Court|Way|Place|Terrace|Parkway|Pkwy|Circle|"
+    r"Highway|Hwy|Square|Sq)\b\.?(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|#)\.?[ \t]*[\w-]+)?")
+# a US ZIP code after ", <state code> " ("Springfield, IL 62704-1234")
+ZIP = re.compile(r"(?<=, [A-Z]{2} )\d{5}(?:-\d{4})?\b")
 
 
 def _phone(m: re.Match[str]) -> str:
@@ -23,11 +31,14 @@ def _phone(m: re.Match[str]) -> str:
 
 
 def redact_contacts(text: str) -> str:
-    """Replace emails, URLs and phone numbers with placeholders ([EMAIL], [URL], [PHONE])."""
+    """Replace emails, URLs, street addresses, ZIP codes and phone numbers with placeholders ([EMAIL], [URL],
+    [ADDRESS], [ZIP], [PHONE])."""
     if not text:
         return text
     text = EMAIL.sub("[EMAIL]", text)
     text = URL.sub("[URL]", text)
+    text = STREET.sub("[ADDRESS]", text)
+    text = ZIP.sub("[ZIP]", text)
     return PHONE_CANDIDATE.sub(_phone, text)
 
 

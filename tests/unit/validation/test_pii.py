@@ -124,3 +124,32 @@ def test_pseudonym_key_env_overrides_existing_file(monkeypatch: pytest.MonkeyPat
     from_file = pseudonym_key(tmp_path)
     monkeypatch.setenv("SKILLMATCH_PSEUDONYM_KEY", "override")
     assert pseudonym_key(tmp_path) == b"override" != from_file
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Home: 1234 N. Maple Avenue, Apt 5, Springfield, IL 62704", "Home: [ADDRESS], Springfield, IL [ZIP]"),
+    ("742 Evergreen Terrace\nSpringfield", "[ADDRESS]\nSpringfield"),
+    ("Office at 55 West 46th Street Suite 300-B.", "Office at [ADDRESS]."),
+    ("Austin, TX 78701-1234 (remote ok)", "Austin, TX [ZIP] (remote ok)"),
+])
+def test_street_addresses_and_zip_codes_are_redacted(text: str, expected: str) -> None:
+    assert redact_contacts(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "5 Years With Dr Smith in oncology",  # bare "Dr" is not a street type
+    "Managed 12 Sales Reps across the West",
+    "Led 3 Agile Teams; shipped 40 Features",
+    "Python 3 Way faster than before",  # lowercase word breaks the street pattern
+    "Scored 1450 on the SAT in 2012",
+])
+def test_ordinary_resume_lines_are_not_addresses(text: str) -> None:
+    assert redact_contacts(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "2012\n \nGeorgian Court University",  # a year above a college name: the pattern never crosses lines
+    "Quality systems: ISO/TS 16949 and ISO 9001",  # a standard number is not a ZIP code
+])
+def test_line_breaks_and_standard_numbers_are_not_addresses(text: str) -> None:
+    assert redact_contacts(text) == text

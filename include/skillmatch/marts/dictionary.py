@@ -82,9 +82,10 @@ MARTS: dict[str, MartDoc] = {
         "One (candidate, posting) pair in the candidate's top-k postings or the posting's top-k candidates.",
         "(candidate_id, posting_id)",
         {"candidate_id": "the candidate", "posting_id": "the posting",
-         "score": "match score in [0, 1]: 0.65 x skill_coverage + 0.35 x semantic_similarity",
+         "score": "match score in [0, 1]: 0.35 x skill_coverage + 0.65 x semantic_similarity (configurable)",
          "skill_coverage": "IDF-weighted share of the posting's skills the candidate holds",
-         "semantic_similarity": "cosine of the two documents' embeddings, clipped to [0, 1]",
+         "semantic_similarity": "cosine of the two documents' embeddings, centred on the corpus mean, clipped to "
+                                "[0, 1]",
          "rank_for_candidate": "rank of the posting among the candidate's matches (null: not in their top-k)",
          "rank_for_posting": "rank of the candidate among the posting's matches (null: not in its top-k)",
          "matched_skill_ids": "posting skills the candidate holds, rarest first",

@@ -62,7 +62,7 @@ def broader_prerequisites(hierarchy: pd.DataFrame, known: set[str]) -> dict[str,
 
 
 def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, labels: dict[str, str],
-                        targets: int, max_steps: int, coverage_weight: float = 0.65,
+                        targets: int, max_steps: int, coverage_weight: float = 0.35,
                         held: dict[str, set[str]] | None = None, parents: dict[str, set[str]] | None = None,
                         prerequisites: dict[str, set[str]] | None = None, n_postings: int | None = None) -> pd.DataFrame:
     """Ordered learning steps per candidate from their top ``targets`` postings (pure function).

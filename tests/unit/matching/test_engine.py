@@ -198,3 +198,19 @@ def test_k_larger_than_inputs_is_capped(tmp_path, monkeypatch) -> None:
     assert out["rank_for_candidate"].notna().all() and out["rank_for_posting"].notna().all()
     assert out.groupby("candidate_id")["rank_for_candidate"].max().tolist() == [len(POST_IDS)] * len(CAND_IDS)
     assert out.groupby("posting_id")["rank_for_posting"].max().tolist() == [len(CAND_IDS)] * len(POST_IDS)
+
+
+def test_center_embeddings_removes_the_common_direction() -> None:
+    from skillmatch.matching.engine import CENTER_MIN_DOCS, center_embeddings
+
+    rng = np.random.default_rng(0)
+    common = np.ones(8, np.float32)
+    post = rng.normal(size=(150, 8)).astype(np.float32) * 0.1 + common
+    cand = rng.normal(size=(150, 8)).astype(np.float32) * 0.1 + common
+    p2, c2 = center_embeddings(post, cand)
+    np.testing.assert_allclose(np.linalg.norm(p2, axis=1), 1.0, atol=1e-5)
+    assert abs(float((p2 @ c2.T).mean())) < 0.05  # raw vectors are all near-parallel; centred ones are not
+    assert float((post @ cand.T).mean()) > 0.5
+    small_p, small_c = center_embeddings(post[:5], cand[:5])  # too few documents: unchanged
+    assert np.array_equal(small_p, post[:5])
+    assert np.array_equal(small_c, cand[:5]) and 10 < CENTER_MIN_DOCS

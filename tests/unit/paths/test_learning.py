@@ -10,7 +10,7 @@ import pytest
 from skillmatch.paths.learning import (STEP_COLUMNS, broader_prerequisites, mine_prerequisites,
                                        rank_learning_steps)
 
-W = 0.65  # coverage weight
+W = 0.65  # coverage weight (passed explicitly: the tests do not depend on the configured default)
 N = 10  # market size used for IDF
 LABELS = {"x": "Xray", "y": "Yak shaving", "z": "Zookeeping", "w": "Welding", "q": "Quilting"}
 

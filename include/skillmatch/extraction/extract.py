@@ -312,11 +312,17 @@ def rank_sentences(sentences: list[str], index: SkillIndex, top_k: int, source: 
     block = index.block_rows(by_surface or span_by_surface)
     for b in range(0, len(sentences), block):
         sims = index.concept_scores(sent_emb[b:b + block], by_surface)
-        for r in range(sims.shape[0]):
-            own = [span_pos[t] for t in spans[b + r]]
-            if own:
-                best_span = index.concept_scores(span_emb[own], span_by_surface).max(dim=0).values
-                sims[r] = (1 - span_weight) * sims[r] + span_weight * best_span
+        owned = [[span_pos[t] for t in spans[b + r]] for r in range(sims.shape[0])]
+        flat = [i for own in owned for i in own]
+        if flat:  # one similarity pass over every span of the block, then the best span per sentence
+            span_sims = torch.cat([index.concept_scores(span_emb[flat[c:c + block]], span_by_surface)
+                                   for c in range(0, len(flat), block)])
+            at = 0
+            for r, own in enumerate(owned):
+                if own:
+                    best_span = span_sims[at:at + len(own)].max(dim=0).values
+                    sims[r] = (1 - span_weight) * sims[r] + span_weight * best_span
+                    at += len(own)
         if restrict is not None:
             sims = sims.masked_fill(~index._allowed(restrict), -2.0)
         top_s, top_i = torch.topk(sims, k=k, dim=1)

@@ -32,6 +32,12 @@ def skill_idf(posting_skills: pd.DataFrame, n_postings: int) -> pd.Series:
     return np.log((1 + n_postings) / (1 + df)) + 1.0
 
 
+def coverage_floor(idf: pd.Series) -> float:
+    """Smallest coverage denominator: a posting naming one generic skill must not reach full coverage from that
+    one skill, so the denominator is at least ``MIN_SKILLS_FOR_FULL_COVERAGE`` average skills' worth of weight."""
+    return MIN_SKILLS_FOR_FULL_COVERAGE * float(idf.mean()) if len(idf) else 1.0
+
+
 CENTER_MIN_DOCS = 200
 
 
@@ -55,12 +61,11 @@ def center_embeddings(post_emb: np.ndarray, cand_emb: np.ndarray) -> tuple[np.nd
 
 
 def coverage_weights(posting_skills: pd.DataFrame, n_postings: int | None = None) -> tuple[pd.Series, pd.Series]:
-    """(idf per skill, coverage denominator per posting): a posting's denominator is the IDF mass of its skills,
-    at least ``MIN_SKILLS_FOR_FULL_COVERAGE`` average skills' worth (the floor :func:`top_k_matches` applies)."""
+    """(idf per skill, coverage denominator per posting): the IDF mass of a posting's skills, at least
+    :func:`coverage_floor` (what :func:`top_k_matches` divides by)."""
     ps = posting_skills[["doc_id", "skill_id"]].drop_duplicates()
     idf = skill_idf(ps, n_postings if n_postings is not None else ps["doc_id"].nunique())
-    floor = MIN_SKILLS_FOR_FULL_COVERAGE * float(idf.mean()) if len(idf) else 1.0
-    denom = ps.assign(w=ps["skill_id"].map(idf)).groupby("doc_id")["w"].sum().clip(lower=floor)
+    denom = ps.assign(w=ps["skill_id"].map(idf)).groupby("doc_id")["w"].sum().clip(lower=coverage_floor(idf))
     return idf, denom
 
 
@@ -77,10 +82,7 @@ def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[s
         for s in post_skills.get(pid, ()):
             if s in vocab:
                 w[j, vocab[s]] = float(idf[s])
-    # a posting naming one generic skill must not reach full coverage from that one skill: the denominator
-    # is at least MIN_SKILLS_FOR_FULL_COVERAGE average skills' worth of weight
-    floor = MIN_SKILLS_FOR_FULL_COVERAGE * float(idf.mean()) if len(idf) else 1.0
-    w_total = w.sum(1).clamp_min(floor)
+    w_total = w.sum(1).clamp_min(coverage_floor(idf))
     has_skills = (w.sum(1) > 0).float()
     pe = torch.from_numpy(post_emb).to(dev)
     k_c = min(settings.top_k, len(post_ids))

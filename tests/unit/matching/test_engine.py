@@ -111,30 +111,28 @@ def test_expected_scores_have_no_ties(settings: Settings) -> None:
         assert len(set(np.round(col, 6))) == col.size
 
 
-def test_each_candidate_gets_k_ranked_rows(settings: Settings) -> None:
-    out = _run(settings)
-    _, _, score = _expected_matrices(settings)
-    by_c = out[out["rank_for_candidate"].notna()]
-    for i, c in enumerate(CAND_IDS):
-        g = by_c[by_c["candidate_id"] == c].sort_values("rank_for_candidate")
-        assert g["rank_for_candidate"].tolist() == list(range(1, K + 1))
+def _assert_top_k(out: pd.DataFrame, score: np.ndarray, side: str) -> None:
+    """Each candidate (side="candidate") or posting (side="posting") has exactly K ranked rows, best first, in
+    the order of the brute-force score matrix."""
+    own, other = (CAND_IDS, POST_IDS) if side == "candidate" else (POST_IDS, CAND_IDS)
+    other_col = "posting_id" if side == "candidate" else "candidate_id"
+    mat = score if side == "candidate" else score.T
+    ranked = out[out[f"rank_for_{side}"].notna()]
+    for i, x in enumerate(own):
+        g = ranked[ranked[f"{side}_id"] == x].sort_values(f"rank_for_{side}")
+        assert g[f"rank_for_{side}"].tolist() == list(range(1, K + 1))
         assert g["score"].is_monotonic_decreasing
-        expected = [POST_IDS[j] for j in np.argsort(-score[i])[:K]]
-        assert g["posting_id"].tolist() == expected
-    assert len(by_c) == K * len(CAND_IDS)
+        assert g[other_col].tolist() == [other[j] for j in np.argsort(-mat[i])[:K]]
+    assert len(ranked) == K * len(own)
+
+
+def test_each_candidate_gets_k_ranked_rows(settings: Settings) -> None:
+    _assert_top_k(_run(settings), _expected_matrices(settings)[2], "candidate")
 
 
 def test_each_posting_gets_k_ranked_rows(settings: Settings) -> None:
     out = _run(settings)
-    _, _, score = _expected_matrices(settings)
-    by_p = out[out["rank_for_posting"].notna()]
-    for j, p in enumerate(POST_IDS):
-        g = by_p[by_p["posting_id"] == p].sort_values("rank_for_posting")
-        assert g["rank_for_posting"].tolist() == list(range(1, K + 1))
-        assert g["score"].is_monotonic_decreasing
-        expected = [CAND_IDS[i] for i in np.argsort(-score[:, j])[:K]]
-        assert g["candidate_id"].tolist() == expected
-    assert len(by_p) == K * len(POST_IDS)
+    _assert_top_k(out, _expected_matrices(settings)[2], "posting")
     # every row is ranked one way or the other, and no (candidate, posting) pair repeats
     assert (out["rank_for_candidate"].notna() | out["rank_for_posting"].notna()).all()
     assert not out.duplicated(["candidate_id", "posting_id"]).any()

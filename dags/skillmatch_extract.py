@@ -10,18 +10,18 @@ from datetime import datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from skillmatch.orchestration import DEFAULT_ARGS, TAGS, asset, run_stage
+from skillmatch.orchestration import DEFAULT_ARGS, GPU_TASK, TAGS, asset, run_stage
 
 
 @dag(dag_id="skillmatch_extract", schedule=[asset("silver_postings"), asset("silver_resumes"), asset("taxonomy")],
      start_date=datetime(2026, 1, 1), catchup=False, max_active_runs=1, default_args=DEFAULT_ARGS,
      tags=[*TAGS, "extraction", "gpu"], doc_md=__doc__)
 def skillmatch_extract() -> None:
-    @task(pool="gpu")
+    @task(**GPU_TASK)
     def extract_postings() -> dict:
         return run_stage("extract_postings", get_current_context()["run_id"])
 
-    @task(pool="gpu", outlets=[asset("skills")])
+    @task(**GPU_TASK, outlets=[asset("skills")])
     def extract_resumes() -> dict:
         return run_stage("extract_resumes", get_current_context()["run_id"])
 

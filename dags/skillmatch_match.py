@@ -10,13 +10,13 @@ from datetime import datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from skillmatch.orchestration import DEFAULT_ARGS, TAGS, asset, run_stage
+from skillmatch.orchestration import DEFAULT_ARGS, GPU_TASK, TAGS, asset, run_stage
 
 
 @dag(dag_id="skillmatch_match", schedule=[asset("skills")], start_date=datetime(2026, 1, 1), catchup=False,
      max_active_runs=1, default_args=DEFAULT_ARGS, tags=[*TAGS, "matching"], doc_md=__doc__)
 def skillmatch_match() -> None:
-    @task(pool="gpu", outlets=[asset("matches")])
+    @task(**GPU_TASK, outlets=[asset("matches")])
     def match() -> dict:
         return run_stage("match", get_current_context()["run_id"])
 

@@ -12,13 +12,13 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
-from skillmatch.orchestration import DEFAULT_ARGS, TAGS, run_stage
+from skillmatch.orchestration import DEFAULT_ARGS, GPU_TASK, TAGS, run_stage
 
 
 @dag(dag_id="skillmatch_train_tagger", schedule="0 3 * * 0", start_date=datetime(2026, 1, 1), catchup=False,
      max_active_runs=1, default_args=DEFAULT_ARGS, tags=[*TAGS, "extraction", "training", "gpu"], doc_md=__doc__)
 def skillmatch_train_tagger() -> None:
-    @task(pool="gpu", queue="gpu")
+    @task(**GPU_TASK)
     def train_and_gate() -> dict:
         return run_stage("train_tagger", "weekly")
 

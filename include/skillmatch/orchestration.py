@@ -27,6 +27,9 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
 }
 TAGS = ["skillmatch"]
+# GPU work (extraction, the match engine, tagger training): the `gpu` pool caps it at one task per GPU and the
+# `gpu` queue sends it to the GPU celery worker (on the embedded LocalExecutor the queue is ignored).
+GPU_TASK: dict[str, str] = {"pool": "gpu", "queue": "gpu"}
 
 
 def asset(key: str):  # noqa: ANN201 - airflow.sdk.Asset

@@ -41,23 +41,31 @@ def coverage_floor(idf: pd.Series) -> float:
 CENTER_MIN_DOCS = 200
 
 
-def center_embeddings(post_emb: np.ndarray, cand_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both sets minus their common mean, re-normalised, when there are >= ``CENTER_MIN_DOCS`` documents.
+def embedding_centre(post_emb: np.ndarray, cand_emb: np.ndarray) -> np.ndarray | None:
+    """The common mean of both sets when there are >= ``CENTER_MIN_DOCS`` documents, else None.
 
     Raw MiniLM document vectors share a large common direction, so a few generic postings sit close to every
     resume ("hubs") and crowd everyone's top-k; removing the mean halves that effect (category agreement P@10
     0.104 -> 0.165 on the shared data). Small ad-hoc batches are left as they are: their mean is mostly signal.
     """
     if len(post_emb) + len(cand_emb) < CENTER_MIN_DOCS:
-        return post_emb, cand_emb
-    mu = np.vstack([post_emb, cand_emb]).mean(0, dtype=np.float64).astype(np.float32)
+        return None
+    return np.vstack([post_emb, cand_emb]).mean(0, dtype=np.float64).astype(np.float32)
 
-    def norm(x: np.ndarray) -> np.ndarray:
-        y = x - mu
-        n = np.linalg.norm(y, axis=1, keepdims=True)
-        return (y / np.where(n == 0, 1, n)).astype(np.float32)
 
-    return norm(post_emb), norm(cand_emb)
+def apply_centre(emb: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
+    """``emb`` minus ``centre``, re-normalised (unchanged when there is no centre)."""
+    if centre is None or len(emb) == 0:
+        return emb
+    y = emb - centre
+    n = np.linalg.norm(y, axis=1, keepdims=True)
+    return (y / np.where(n == 0, 1, n)).astype(np.float32)
+
+
+def center_embeddings(post_emb: np.ndarray, cand_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both sets minus their common mean (see :func:`embedding_centre`), re-normalised."""
+    centre = embedding_centre(post_emb, cand_emb)
+    return apply_centre(post_emb, centre), apply_centre(cand_emb, centre)
 
 
 def coverage_weights(posting_skills: pd.DataFrame, n_postings: int | None = None) -> tuple[pd.Series, pd.Series]:
@@ -69,84 +77,143 @@ def coverage_weights(posting_skills: pd.DataFrame, n_postings: int | None = None
     return idf, denom
 
 
-def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
-                  cand_emb: np.ndarray, post_emb: np.ndarray, cand_ids: list[str], post_ids: list[str],
-                  settings: Settings, block: int = 1024) -> pd.DataFrame:
-    """Top-k postings per candidate and top-k candidates per posting, with score components."""
-    import torch
+def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
+                   cand_ids: list[str], post_ids: list[str]):  # noqa: ANN201 - (scipy csr, scipy csr, ndarray)
+    """(candidate x skill 0/1, posting x skill IDF weight, coverage denominator per posting), sparse; skills no
+    posting asks for have no column (they cannot cover anything)."""
+    from scipy import sparse
 
-    dev = resolve_device(settings.device)
     vocab = {s: i for i, s in enumerate(sorted(set(idf.index)))}
-    w = torch.zeros(len(post_ids), len(vocab), device=dev)
-    for j, pid in enumerate(post_ids):
-        for s in post_skills.get(pid, ()):
-            if s in vocab:
-                w[j, vocab[s]] = float(idf[s])
-    w_total = w.sum(1).clamp_min(coverage_floor(idf))
-    has_skills = (w.sum(1) > 0).float()
-    pe = torch.from_numpy(post_emb).to(dev)
-    k_c = min(settings.top_k, len(post_ids))
-    k_p = min(settings.top_k, len(cand_ids))
-    wc, ws = settings.weights.skill_coverage, settings.weights.semantic
-    best_p_scores = torch.full((k_p, len(post_ids)), -1.0, device=dev)
-    best_p_idx = torch.zeros((k_p, len(post_ids)), dtype=torch.long, device=dev)
-    rows: dict[tuple[int, int], dict[str, object]] = {}
-    for b in range(0, len(cand_ids), block):
-        ids = cand_ids[b:b + block]
-        r = torch.zeros(len(ids), len(vocab), device=dev)
-        for i, cid in enumerate(ids):
-            for s in cand_skills.get(cid, ()):
-                if s in vocab:
-                    r[i, vocab[s]] = 1.0
-        cov = (r @ w.T) / w_total * has_skills
-        sem = (torch.from_numpy(cand_emb[b:b + block]).to(dev) @ pe.T).clamp(0, 1)
-        score = wc * cov + ws * sem
-        s_c, i_c = torch.topk(score, k=k_c, dim=1)
-        for i in range(len(ids)):
-            for rank, (sc, j) in enumerate(zip(s_c[i].tolist(), i_c[i].tolist()), start=1):
-                rows.setdefault((b + i, j), {"score": sc, "cov": float(cov[i, j]), "sem": float(sem[i, j])})["rc"] = rank
-        merged_s = torch.cat([best_p_scores, score], dim=0)
-        merged_i = torch.cat([best_p_idx, torch.arange(b, b + len(ids), device=dev).unsqueeze(1).expand(-1, len(post_ids))], dim=0)
-        best_p_scores, pos = torch.topk(merged_s, k=k_p, dim=0)
-        best_p_idx = torch.gather(merged_i, 0, pos)
-        # keep the components of pairs that may survive as a posting's top-k
-        for j, i in zip(*[t.tolist() for t in torch.nonzero(pos >= k_p, as_tuple=True)[::-1]]):
-            ci = int(best_p_idx[i, j])
-            rows.setdefault((ci, j), {"score": float(score[ci - b, j]), "cov": float(cov[ci - b, j]),
-                                      "sem": float(sem[ci - b, j])})
-    for j in range(len(post_ids)):
-        for rank, ci in enumerate(best_p_idx[:, j].tolist(), start=1):
-            if best_p_scores[rank - 1, j] >= 0:
-                rows[(ci, j)]["rp"] = rank
-    out = pd.DataFrame([{"candidate_id": cand_ids[ci], "posting_id": post_ids[j], "score": round(v["score"], 6),
-                         "skill_coverage": round(v["cov"], 6), "semantic_similarity": round(v["sem"], 6),
-                         "rank_for_candidate": v.get("rc"), "rank_for_posting": v.get("rp")}
-                        for (ci, j), v in rows.items() if "rc" in v or "rp" in v])
-    if out.empty:
-        return pd.DataFrame(columns=FACT_MATCH_COLUMNS)
-    for c in ["rank_for_candidate", "rank_for_posting"]:
-        out[c] = out[c].astype("Int64")
+    weight = idf.reindex(sorted(vocab)).to_numpy(dtype=np.float32)
+
+    def csr(ids: list[str], skills: dict[str, set[str]], weighted: bool):  # noqa: ANN202
+        rows, cols = [], []
+        for r, x in enumerate(ids):
+            for sk in skills.get(x, ()):
+                c = vocab.get(sk)
+                if c is not None:
+                    rows.append(r)
+                    cols.append(c)
+        cols_a = np.asarray(cols, dtype=np.int64)
+        vals = weight[cols_a] if weighted else np.ones(len(cols_a), dtype=np.float32)
+        return sparse.csr_matrix((vals, (np.asarray(rows, dtype=np.int64), cols_a)), shape=(len(ids), len(vocab)),
+                                 dtype=np.float32)
+
+    r, w = csr(cand_ids, cand_skills, False), csr(post_ids, post_skills, True)
+    total = np.asarray(w.sum(1)).ravel()
+    denom = np.where(total > 0, np.maximum(total, coverage_floor(idf)), np.inf).astype(np.float32)
+    return r, w, denom
+
+
+def block_rows(n_cols: int, budget_cells: int = 16_000_000) -> int:
+    """Candidate rows per block so that one block's score matrix stays within ``budget_cells`` cells."""
+    return max(1, budget_cells // max(n_cols, 1))
+
+
+HEAD_SKILLS = 128
+
+
+def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndarray, post_emb: np.ndarray,  # noqa: ANN001
+                   k_c: int, k_p: int, w_cov: float, w_sem: float, device: str = "cpu",
+                   block: int | None = None, head_skills: int = HEAD_SKILLS) -> dict[str, np.ndarray]:
+    """Blocked top-k both ways of ``w_cov * coverage + w_sem * clip(cos, 0, 1)``, on torch.
+
+    coverage[i, j] = (cand_skill[i] . post_weight[j]) / denom[j], computed in two exact parts: the
+    ``head_skills`` skills most postings ask for as a dense product on torch (they make most of the coverage
+    matrix's non-zeros), the long tail as a sparse x sparse product (rare skills: few pairs), added in.
+    Only one block of candidate rows is scored at a time (``block`` rows x all postings); the postings' running
+    top-k is merged block by block. Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem``
+    (n_cand x k_c, best first) and for the posting side ``p_idx/p_score/p_cov/p_sem`` (k_p x n_post, best first,
+    candidate indices).
+    """
+    import torch
+    from scipy import sparse
+
+    n_c, n_p = cand_skill.shape[0], post_weight.shape[0]
+    k_c, k_p = min(k_c, n_p), min(k_p, n_c)
+    block = block or block_rows(n_p)
+    cand_skill = sparse.csr_matrix(cand_skill, dtype=np.float32)
+    # the coverage denominator and the weight w_cov folded into the posting rows, w_sem into the embeddings
+    inv = np.where(np.isfinite(denom), w_cov / denom, 0.0)
+    scaled = sparse.csr_matrix(sparse.diags(inv) @ post_weight, dtype=np.float32)
+    df = np.asarray((scaled > 0).sum(0)).ravel()
+    head = np.sort(np.argsort(-df, kind="stable")[:min(head_skills, len(df))])
+    tail = np.setdiff1d(np.arange(len(df)), head)
+    head_t = torch.from_numpy(scaled[:, head].T.toarray()).to(device)  # n_head x n_p
+    tail_t = scaled[:, tail].T.tocsr()  # n_tail x n_p, stays on the CPU (sparse x sparse)
+    cand_head, cand_tail = cand_skill[:, head].tocsr(), cand_skill[:, tail].tocsr()
+    pe_t = (torch.from_numpy(np.ascontiguousarray(post_emb, dtype=np.float32)) * w_sem).T.contiguous().to(device)
+    c_out = {n: [] for n in ("idx", "score", "sem")}
+    best = None  # running posting-side top-k: (score, idx, weighted sem), each k_p x n_p
+    with torch.inference_mode():
+        for b in range(0, n_c, block):
+            e = min(b + block, n_c)
+            score = torch.from_numpy(cand_head[b:e].toarray()).to(device) @ head_t  # w_cov * coverage (head)
+            extra = (cand_tail[b:e] @ tail_t).tocoo()
+            if extra.nnz:
+                rows = torch.from_numpy(extra.row.astype(np.int64)).to(device)
+                cols = torch.from_numpy(extra.col.astype(np.int64)).to(device)
+                score.index_put_((rows, cols), torch.from_numpy(extra.data).to(device), accumulate=True)
+            emb = torch.from_numpy(np.ascontiguousarray(cand_emb[b:e], dtype=np.float32)).to(device)
+            sem = (emb @ pe_t).clamp_(0, w_sem)  # w_sem * clip(cos, 0, 1)
+            score.add_(sem)
+            s, i = torch.topk(score, k=k_c, dim=1)
+            for n, v in (("idx", i), ("score", s), ("sem", sem.gather(1, i))):
+                c_out[n].append(v.cpu())
+            s, i = torch.topk(score, k=min(k_p, e - b), dim=0)
+            blk = (s, i + b, sem.gather(0, i))
+            if best is not None:
+                merged = [torch.cat([x, y]) for x, y in zip(best, blk)]
+                _, pos = torch.topk(merged[0], k=min(k_p, merged[0].shape[0]), dim=0)
+                blk = tuple(m.gather(0, pos) for m in merged)
+            best = blk
+    out = {f"c_{n}": torch.cat(v).numpy() for n, v in c_out.items()}
+    out.update({f"p_{n}": v.cpu().numpy() for n, v in zip(("score", "idx", "sem"), best)})
+    for side in ("c", "p"):  # the components back from their weighted forms
+        weighted_sem = out[f"{side}_sem"]
+        out[f"{side}_sem"] = weighted_sem / w_sem if w_sem else np.zeros_like(weighted_sem)
+        out[f"{side}_cov"] = (out[f"{side}_score"] - weighted_sem) / w_cov if w_cov else np.zeros_like(weighted_sem)
     return out
 
 
-def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, post_ids: list[str],
-                 post_emb: np.ndarray, cand_ids: list[str], cand_emb: np.ndarray, labels: dict[str, str],
-                 settings: Settings) -> pd.DataFrame:
-    """``fact_match`` rows from skill facts (doc_id, skill_id) and document embeddings (pure function).
+def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
+                  cand_emb: np.ndarray, post_emb: np.ndarray, cand_ids: list[str], post_ids: list[str],
+                  settings: Settings, block: int | None = None) -> pd.DataFrame:
+    """Top-k postings per candidate and top-k candidates per posting, with score components."""
+    r, w, denom = skill_matrices(cand_skills, post_skills, idf, cand_ids, post_ids)
+    t = topk_both_ways(r, w, denom, cand_emb, post_emb, settings.top_k, settings.top_k,
+                       settings.weights.skill_coverage, settings.weights.semantic,
+                       resolve_device(settings.device), block)
+    k_c, k_p = t["c_idx"].shape[1], t["p_idx"].shape[0]
+    by_cand = pd.DataFrame({"ci": np.repeat(np.arange(len(cand_ids)), k_c), "pj": t["c_idx"].ravel(),
+                            "score": t["c_score"].ravel(), "cov": t["c_cov"].ravel(), "sem": t["c_sem"].ravel(),
+                            "rank_for_candidate": np.tile(np.arange(1, k_c + 1), len(cand_ids))})
+    by_post = pd.DataFrame({"ci": t["p_idx"].T.ravel(), "pj": np.repeat(np.arange(len(post_ids)), k_p),
+                            "score": t["p_score"].T.ravel(), "cov": t["p_cov"].T.ravel(),
+                            "sem": t["p_sem"].T.ravel(), "rank_for_posting": np.tile(np.arange(1, k_p + 1), len(post_ids))})
+    out = by_cand.merge(by_post, on=["ci", "pj"], how="outer", suffixes=("", "_p"))
+    for c in ("score", "cov", "sem"):
+        out[c] = out[c].fillna(out[f"{c}_p"])
+    if out.empty:
+        return pd.DataFrame(columns=FACT_MATCH_COLUMNS)
+    frame = pd.DataFrame({"candidate_id": np.asarray(cand_ids, dtype=object)[out["ci"].to_numpy()],
+                          "posting_id": np.asarray(post_ids, dtype=object)[out["pj"].to_numpy()],
+                          "score": out["score"].astype(float).round(6),
+                          "skill_coverage": out["cov"].astype(float).round(6),
+                          "semantic_similarity": out["sem"].astype(float).round(6),
+                          "rank_for_candidate": out["rank_for_candidate"].astype("Int64"),
+                          "rank_for_posting": out["rank_for_posting"].astype("Int64")})
+    return frame
 
-    Matched / missing skills are ordered rarest first (highest IDF), then by label.
-    """
-    if not post_ids or not cand_ids:
-        raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
-    post_emb, cand_emb = center_embeddings(post_emb, cand_emb)
-    idf = skill_idf(posting_skills, len(post_ids))
-    post_skills = posting_skills.groupby("doc_id")["skill_id"].apply(set).to_dict()
-    cand_skills = candidate_skills.groupby("doc_id")["skill_id"].apply(set).to_dict()
-    fm = top_k_matches(cand_skills, post_skills, idf, cand_emb, post_emb, cand_ids, post_ids, settings)
 
+def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]],
+                     idf: pd.Series, labels: dict[str, str]) -> pd.DataFrame:
+    """``fact_match`` rows: the scored pairs plus matched / missing skills, rarest first (highest IDF), then by
+    label."""
     def ordered(ids: set[str]) -> list[str]:
         return sorted(ids, key=lambda s: (-float(idf.get(s, 0.0)), labels.get(s, s)))
 
+    fm = pairs.copy()
     matched, missing = [], []
     for c, p in zip(fm["candidate_id"], fm["posting_id"]):
         have, need = cand_skills.get(c, set()), post_skills.get(p, set())
@@ -158,22 +225,70 @@ def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, p
     return fm[FACT_MATCH_COLUMNS].sort_values(["candidate_id", "score"], ascending=[True, False]).reset_index(drop=True)
 
 
+def _skill_sets(facts: pd.DataFrame) -> dict[str, set[str]]:
+    return facts.groupby("doc_id")["skill_id"].apply(set).to_dict()
+
+
+def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, post_ids: list[str],
+                 post_emb: np.ndarray, cand_ids: list[str], cand_emb: np.ndarray, labels: dict[str, str],
+                 settings: Settings, model=None) -> pd.DataFrame:  # noqa: ANN001 - incremental.ScoringModel
+    """``fact_match`` rows from skill facts (doc_id, skill_id) and document embeddings (pure function), scored
+    with ``model`` (fitted on these inputs when not given)."""
+    from skillmatch.matching.incremental import fit_scoring_model
+
+    if not post_ids or not cand_ids:
+        raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
+    model = model or fit_scoring_model(posting_skills, post_emb, cand_emb)
+    post_skills, cand_skills = _skill_sets(posting_skills), _skill_sets(candidate_skills)
+    pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
+                          cand_ids, post_ids, settings)
+    return with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels)
+
+
 def compute_matches(settings: Settings) -> dict[str, int]:
-    """Build ``fact_match`` from the extracted skills and embeddings in the lake."""
+    """Build ``fact_match`` (and ``fact_assignment``) from the extracted skills and embeddings in the lake:
+    incrementally when the previous run's state allows it (``matching.incremental``), else in full."""
+    from skillmatch.matching import incremental as inc
+
     ps = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"), columns=["doc_id", "skill_id"])
     cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
     post_ids, post_emb = read_embeddings(settings, "postings")
     cand_ids, cand_emb = read_embeddings(settings, "resumes")
+    if not post_ids or not cand_ids:
+        raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
-    fm = match_frames(ps, cs, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
-                      settings)
+    labels = dict(zip(dim["skill_id"], dim["preferred_label"]))
+    post_skills, cand_skills = _skill_sets(ps), _skill_sets(cs)
+    fp_c = inc.fingerprints(cand_ids, cand_skills, cand_emb)
+    fp_p = inc.fingerprints(post_ids, post_skills, post_emb)
+    state = settings.lake("gold", "match_state")
+    plan = inc.plan_run(state, settings.lake("gold", "fact_match.parquet"), fp_c, fp_p, settings)
+    if plan.full:
+        model = inc.fit_scoring_model(ps, post_emb, cand_emb)
+        pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
+                              cand_ids, post_ids, settings)
+    else:
+        model = plan.model
+        ce, pe = model.centred(cand_emb), model.centred(post_emb)
+        c_row, p_row = {d: i for i, d in enumerate(cand_ids)}, {d: i for i, d in enumerate(post_ids)}
+
+        def score_pairs(c_sub: list[str], p_sub: list[str]) -> pd.DataFrame:
+            return top_k_matches(cand_skills, post_skills, model.idf, ce[[c_row[d] for d in c_sub]],
+                                 pe[[p_row[d] for d in p_sub]], c_sub, p_sub, settings)
+
+        pairs = inc.incremental_pairs(plan.previous, plan.delta, score_pairs, cand_ids, post_ids, settings.top_k)
+    fm = with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels)
     write_parquet_atomic(fm, settings.lake("gold", "fact_match.parquet"))
+    inc.save_state(state, model, fp_c, fp_p, settings, refit=plan.full)
     assignment = optimal_assignment(fm)
     write_parquet_atomic(assignment, settings.lake("gold", "fact_assignment.parquet"))
-    counts = {"candidates": len(cand_ids), "postings": len(post_ids), "match_rows": len(fm),
+    counts = {"mode": "full" if plan.full else "incremental", "reason": plan.reason,
+              "candidates": len(cand_ids), "postings": len(post_ids), "match_rows": len(fm),
               "assigned_pairs": len(assignment),
               "mean_top1_score": round(float(fm[fm["rank_for_candidate"] == 1]["score"].mean()), 4)
               if len(fm) else math.nan}
+    if plan.delta is not None:
+        counts.update(plan.delta.summary())
     log.info("match: %s", counts)
     return counts
 

@@ -212,3 +212,64 @@ def test_center_embeddings_removes_the_common_direction() -> None:
     small_p, small_c = center_embeddings(post[:5], cand[:5])  # too few documents: unchanged
     assert np.array_equal(small_p, post[:5])
     assert np.array_equal(small_c, cand[:5]) and 10 < CENTER_MIN_DOCS
+
+
+@pytest.mark.parametrize("seed,block", [(0, 1), (1, 7), (2, None)])
+def test_top_k_both_ways_equals_brute_force_on_random_data(tmp_path, monkeypatch, seed: int, block) -> None:
+    """Random skills and embeddings: every candidate's and posting's ranked rows are exactly the brute-force
+    top-k of the full score matrix (numpy float64), whatever the block size."""
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SKILLMATCH_TOP_K", "3")
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    s = load_settings()
+    rng = np.random.default_rng(seed)
+    vocab = [f"s{i}" for i in range(30)]
+    cand_ids, post_ids = [f"C{i}" for i in range(23)], [f"P{j}" for j in range(17)]
+    cs = {c: set(rng.choice(vocab, size=rng.integers(0, 8), replace=False)) for c in cand_ids}
+    ps = {p: set(rng.choice(vocab, size=rng.integers(0, 6), replace=False)) for p in post_ids}
+    cand = rng.normal(size=(len(cand_ids), 16)).astype(np.float32)
+    post = rng.normal(size=(len(post_ids), 16)).astype(np.float32)
+    cand /= np.linalg.norm(cand, axis=1, keepdims=True)
+    post /= np.linalg.norm(post, axis=1, keepdims=True)
+    rows = pd.DataFrame([(p, x) for p in post_ids for x in sorted(ps[p])], columns=["doc_id", "skill_id"])
+    idf = skill_idf(rows, len(post_ids))
+    floor = MIN_SKILLS_FOR_FULL_COVERAGE * float(idf.mean())
+    cov = np.array([[sum(idf[x] for x in ps[p] & cs[c]) / max(sum(idf[x] for x in ps[p]), floor) if ps[p] else 0.0
+                     for p in post_ids] for c in cand_ids])
+    score = s.weights.skill_coverage * cov + s.weights.semantic * np.clip(cand.astype(float) @ post.T.astype(float), 0, 1)
+    out = top_k_matches(cs, ps, idf, cand, post, cand_ids, post_ids, s, block=block)
+    for i, c in enumerate(cand_ids):
+        got = out[(out["candidate_id"] == c) & out["rank_for_candidate"].notna()].sort_values("rank_for_candidate")
+        # the brute-force scores of the returned postings are the 3 best, best first (robust to exact ties)
+        brute = [score[i, post_ids.index(p)] for p in got["posting_id"]]
+        assert np.allclose(brute, np.sort(score[i])[::-1][:3], atol=1e-5)
+        assert np.allclose(got["score"], brute, atol=1e-5)
+    for j, p in enumerate(post_ids):
+        got = out[(out["posting_id"] == p) & out["rank_for_posting"].notna()].sort_values("rank_for_posting")
+        brute = [score[cand_ids.index(c), j] for c in got["candidate_id"]]
+        assert np.allclose(brute, np.sort(score[:, j])[::-1][:3], atol=1e-5)
+    assert not out.duplicated(["candidate_id", "posting_id"]).any()
+    assert len(out) <= 3 * (len(cand_ids) + len(post_ids))
+
+
+def test_head_and_tail_coverage_split_is_exact() -> None:
+    """However many skills go to the dense head, the scores are the same (the sparse tail adds the rest)."""
+    from scipy import sparse
+
+    from skillmatch.matching.engine import topk_both_ways
+
+    rng = np.random.default_rng(5)
+    cand = sparse.random(40, 60, density=0.15, random_state=1, format="csr", dtype=np.float32)
+    cand.data[:] = 1.0
+    post = sparse.random(25, 60, density=0.2, random_state=2, format="csr", dtype=np.float32)
+    denom = np.maximum(np.asarray(post.sum(1)).ravel(), 1.0).astype(np.float32)
+    ce = rng.normal(size=(40, 8)).astype(np.float32)
+    pe = rng.normal(size=(25, 8)).astype(np.float32)
+    cov = (cand @ post.T).toarray() / denom
+    score = 0.35 * cov + 0.65 * np.clip(ce @ pe.T, 0, 1)
+    for head in (0, 5, 60):
+        t = topk_both_ways(cand, post, denom, ce, pe, 4, 4, 0.35, 0.65, head_skills=head, block=9)
+        assert np.allclose(t["c_score"], -np.sort(-score, axis=1)[:, :4], atol=1e-5)
+        assert np.allclose(t["c_cov"], np.take_along_axis(cov, t["c_idx"], 1), atol=1e-5)
+        assert np.allclose(t["p_score"], -np.sort(-score, axis=0)[:4], atol=1e-5)
+        assert np.allclose(t["p_cov"], np.take_along_axis(cov, t["p_idx"], 0), atol=1e-5)

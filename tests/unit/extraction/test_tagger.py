@@ -118,3 +118,18 @@ def test_promoted_tagger_meets_its_gate(promoted: SpanTagger) -> None:
     rec = promoted_version(load_settings().model_dir)
     assert rec is not None and rec["version"] == promoted.version
     assert rec["dev_f1"] >= load_settings().tagger_gate_f1
+
+
+def test_training_windows_cut_long_sentences_at_word_boundaries() -> None:
+    from skillmatch.extraction.tagger import Example, training_windows
+
+    e = Example(list("abcdefg"), {"skill": ["O", "B", "I", "I", "O", "B", "I"], "knowledge": ["O"] * 7}, "d")
+    wins = training_windows(e, [1, 2, 2, 1, 1, 3, 1], max_length=6)  # sub-words per word; 2 go to [CLS]/[SEP]
+    assert [w.tokens for w in wins] == [["a", "b"], ["c", "d", "e"], ["f", "g"]]
+    # every word lands in exactly one window, and no window exceeds the budget
+    assert sum((w.tokens for w in wins), []) == e.tokens
+    # the span b-c-d cut after b restarts with B in the next window; the knowledge tags follow their words
+    assert [w.tags["skill"] for w in wins] == [["O", "B"], ["B", "I", "O"], ["B", "I"]]
+    assert all(w.doc == "d" and len(w.tags["knowledge"]) == len(w.tokens) for w in wins)
+    # a short sentence stays whole
+    assert [w.tokens for w in training_windows(e, [1] * 7, max_length=64)] == [e.tokens]

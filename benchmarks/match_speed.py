@@ -10,7 +10,9 @@ process so peak memory is its own:
              blocks (the full N x N result does not fit in memory at 100k), nothing else: the anchor (goal: ours
              within 2x of it);
 - baseline:  the seed's TF-IDF (max_features=1000) over the skill-token documents + sklearn NearestNeighbors
-             (cosine, brute), top-10 both ways.
+             (cosine, brute), top-10 both ways;
+- incremental: the nightly path (``top_k_matches`` from id-keyed skill sets to fact rows) in full, then after 1 %
+             of resumes and postings changed, the incremental recompute (``matching.incremental``).
 
   .venv/bin/python benchmarks/match_speed.py [--sizes 10000 100000] [--device cpu|cuda] [--skip-baseline-above N]
 """
@@ -134,6 +136,49 @@ def run_baseline(folder: Path, device: str) -> dict:  # noqa: ARG001 - the seed 
     return {"seconds": time.perf_counter() - t, "block_rows": None, "check": float(xp.nnz)}
 
 
+def run_incremental(folder: Path, device: str) -> dict:
+    """The real nightly path (``top_k_matches`` on id-keyed skill sets): a full run, then 1 % of the resumes get
+    new embeddings and 1 % of the postings new skills, and the incremental recompute is timed."""
+    import pandas as pd
+
+    from skillmatch.config import load_settings
+    from skillmatch.matching import incremental as inc
+    from skillmatch.matching.engine import top_k_matches
+
+    os.environ.update({"SKILLMATCH_DEVICE": device, "SKILLMATCH_TOP_K": str(K)})
+    settings = load_settings()
+    cand, post, ce, pe = _load(folder)
+
+    def sets(m) -> dict[str, set[str]]:  # noqa: ANN001
+        return {str(i): {f"s{j}" for j in m.indices[m.indptr[i]:m.indptr[i + 1]]} for i in range(m.shape[0])}
+
+    cs, ps = sets(cand), sets(post)
+    c_ids, p_ids = list(cs), list(ps)
+    facts = pd.DataFrame([(p, x) for p, sk in ps.items() for x in sk], columns=["doc_id", "skill_id"])
+    model = inc.fit_scoring_model(facts, pe, ce)
+    t = time.perf_counter()
+    cce, ppe = model.centred(ce), model.centred(pe)
+    before = top_k_matches(cs, ps, model.idf, cce, ppe, c_ids, p_ids, settings)
+    full_s = time.perf_counter() - t
+    fp_c0, fp_p0 = inc.fingerprints(c_ids, cs, ce), inc.fingerprints(p_ids, ps, pe)
+    rng = np.random.default_rng(1)
+    n_change = max(1, len(c_ids) // 100)
+    for i in rng.choice(len(c_ids), n_change, replace=False):
+        ce[i] = np.roll(ce[i], 1)
+    for j in rng.choice(len(p_ids), n_change, replace=False):
+        ps[p_ids[j]] = set(list(ps[p_ids[j]])[:-1]) | {"s1"}
+    t = time.perf_counter()
+    d = inc.delta(before, fp_c0, fp_p0, inc.fingerprints(c_ids, cs, ce), inc.fingerprints(p_ids, ps, pe))
+    cce = model.centred(ce)
+    row_c, row_p = {x: i for i, x in enumerate(c_ids)}, {x: i for i, x in enumerate(p_ids)}
+    inc.incremental_pairs(before, d, lambda a, b: top_k_matches(cs, ps, model.idf, cce[[row_c[x] for x in a]],
+                                                                ppe[[row_p[x] for x in b]], a, b, settings),
+                          c_ids, p_ids, K)
+    return {"seconds": time.perf_counter() - t, "block_rows": None, "full_seconds": full_s,
+            "check": d.summary()["rescored_candidates"] + d.summary()["rescored_postings"],
+            "rescored": d.summary()}
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -141,7 +186,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-RUNNERS = {"ours": run_ours, "torch.mm": run_mm, "baseline": run_baseline}
+RUNNERS = {"ours": run_ours, "torch.mm": run_mm, "baseline": run_baseline, "incremental": run_incremental}
 
 
 def _child(name: str, folder: str, device: str) -> None:
@@ -172,11 +217,12 @@ def main() -> None:
           f"({torch.get_num_threads()} threads) · device {a.device} · top-{K} both ways")
     print("| N x N | system | seconds | x torch.mm | peak RSS MiB | block rows |")
     print("|---|---|---|---|---|---|")
+    incremental_notes: list[str] = []
     for n in a.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             law = generate(n, Path(tmp), Path(a.data_dir))
             mm = None
-            for name in ("torch.mm", "ours", "baseline"):
+            for name in ("torch.mm", "ours", "baseline", "incremental"):
                 if name == "baseline" and a.skip_baseline_above and n > a.skip_baseline_above:
                     print(f"| {n:,} | {name} | not run (--skip-baseline-above) | | | |", flush=True)
                     continue
@@ -192,7 +238,13 @@ def main() -> None:
                 mem = f"{r['peak_rss_mib']:,.0f}" + (f" (GPU {r['peak_gpu_mib']:,.0f})" if "peak_gpu_mib" in r else "")
                 print(f"| {n:,} | {name} | {r['seconds']:.1f} | {ratio} | {mem} | {r['block_rows'] or ''} |",
                       flush=True)
+                if name == "incremental":
+                    print(f"| {n:,} | full run, same path (id-keyed sets to fact rows) | {r['full_seconds']:.1f} | "
+                          f"{r['full_seconds'] / mm:.2f} | | |" if mm else "", flush=True)
+                    incremental_notes.append(f"{n:,}: 1 % changed -> rescored {r['rescored']}")
         print(f"\nskill sets: {law}")
+    for line in incremental_notes:
+        print(f"incremental {line}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 ### skillmatch · marts
 Publishes the lake's tables as Parquet marts and swaps in a new DuckDB warehouse (`marts` schema) for BI tools:
 dimensions, skill facts, matches, learning steps, skill demand, data-quality results and quarantine.
+A Deadline Alert notifies (log, Slack / e-mail connections) when the refresh is not done within
+`SKILLMATCH_MARTS_DEADLINE_HOURS` (3) of being queued.
 """
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from datetime import datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from skillmatch.orchestration import DEFAULT_ARGS, TAGS, asset, run_stage
+from skillmatch.orchestration import DEFAULT_ARGS, TAGS, asset, marts_deadline, run_stage
 
 
 @dag(dag_id="skillmatch_marts", schedule=[asset("learning_paths")], start_date=datetime(2026, 1, 1),
-     catchup=False, max_active_runs=1, default_args=DEFAULT_ARGS, tags=[*TAGS, "marts"], doc_md=__doc__)
+     catchup=False, max_active_runs=1, default_args=DEFAULT_ARGS, tags=[*TAGS, "marts"], doc_md=__doc__,
+     deadline=marts_deadline())
 def skillmatch_marts() -> None:
     @task(pool="duckdb_writer", outlets=[asset("warehouse")])
     def build_marts() -> dict:

@@ -169,6 +169,21 @@ def _dictionary(s: Settings, a: argparse.Namespace) -> object:
     return {"written": str(out)}
 
 
+def _status(s: Settings, a: argparse.Namespace) -> object:
+    from skillmatch.ops import status_report
+
+    report, code = status_report(s, a.stale_hours)
+    if code:
+        raise _StatusFailed(report)
+    return report
+
+
+class _StatusFailed(Exception):
+    def __init__(self, report: dict) -> None:
+        super().__init__("; ".join(report["problems"]))
+        self.report = report
+
+
 def _run_all(s: Settings, a: argparse.Namespace) -> object:
     out = {}
     for name, fn in [("taxonomy", _taxonomy), ("ingest", _ingest), ("validate", _validate), ("extract", _extract),
@@ -206,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         "marts": (_marts, "DuckDB warehouse + Parquet marts"),
         "summary": (_summary, "print rows per mart, top skills and a sample match"),
         "dictionary": (_dictionary, "write docs/data_dictionary.md from the marts' documentation"),
+        "status": (_status, "last run per DAG, mart freshness, failing checks; exit 1 when stale or failed"),
         "run-all": (_run_all, "every stage in order, outside Airflow"),
         "rank-skills": (_rank_skills, "rank taxonomy concepts for each line of --input"),
         "train-tagger": (_train_tagger, "fine-tune the span tagger on SkillSpan; promote it if it passes the gate"),
@@ -228,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--postings", help="ad hoc: a JSONL of {id, title, text}")
             sp.add_argument("--top-k", type=int, default=None, help="matches per resume (default SKILLMATCH_TOP_K)")
             sp.add_argument("--output", help="ad hoc output JSONL (default stdout)")
+        if name == "status":
+            from skillmatch.ops import STALE_HOURS
+
+            sp.add_argument("--stale-hours", type=float, default=STALE_HOURS,
+                            help=f"marts older than this are stale (default {STALE_HOURS:g})")
         if name == "train-tagger":
             sp.add_argument("--data", help="folder with SkillSpan train.json/dev.json (default: the shared data)")
             sp.add_argument("--epochs", type=int, default=None, help="default: TrainConfig.epochs (4)")
@@ -246,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         result = args.fn(load_settings(), args)
+    except _StatusFailed as exc:
+        print(json.dumps(exc.report, indent=2, default=str))
+        print(f"skillmatch status: unhealthy: {exc}", file=sys.stderr)
+        return 1
     except (FileNotFoundError, ValueError) as exc:
         print(f"skillmatch {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -5,8 +5,11 @@ at parse time.
 """
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
+
+from skillmatch.notify import SkillmatchNotifier
 
 LAKE = "skillmatch://lake"
 ASSET_URIS = {
@@ -25,11 +28,31 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
+    "on_failure_callback": SkillmatchNotifier(),  # log + Slack / e-mail when their connections exist
 }
 TAGS = ["skillmatch"]
 # GPU work (extraction, the match engine, tagger training): the `gpu` pool caps it at one task per GPU and the
 # `gpu` queue sends it to the GPU celery worker (on the embedded LocalExecutor the queue is ignored).
 GPU_TASK: dict[str, str] = {"pool": "gpu", "queue": "gpu"}
+
+
+MARTS_DEADLINE_HOURS = 3.0
+
+
+def marts_deadline():  # noqa: ANN201 - airflow DeadlineAlert
+    """Deadline Alert of the marts DAG: the refresh must be done within ``SKILLMATCH_MARTS_DEADLINE_HOURS``
+    (default 3) of its run being queued, else ``notify.marts_deadline_missed`` runs in the triggerer."""
+    from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    raw = os.environ.get("SKILLMATCH_MARTS_DEADLINE_HOURS", "").strip()
+    try:
+        hours = float(raw) if raw else MARTS_DEADLINE_HOURS
+    except ValueError as exc:
+        raise ValueError(f"SKILLMATCH_MARTS_DEADLINE_HOURS={raw!r} is not a number of hours") from exc
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(hours=hours),
+                         callback=AsyncCallback("skillmatch.notify.marts_deadline_missed",
+                                                kwargs={"dag_id": "skillmatch_marts", "hours": hours}),
+                         name="marts refresh late")
 
 
 def asset(key: str):  # noqa: ANN201 - airflow.sdk.Asset
@@ -40,16 +63,30 @@ def asset(key: str):  # noqa: ANN201 - airflow.sdk.Asset
 
 
 def run_stage(stage: str, run_id: str) -> dict[str, Any]:
-    """Run one stage with settings from the environment; returns its counts (pushed to XCom)."""
+    """Run one stage with settings from the environment; returns its counts (pushed to XCom). Success or
+    failure, the stage leaves its ``pipeline_run`` record (``skillmatch.ops``)."""
     import logging
 
     from skillmatch.config import load_settings
+    from skillmatch.lake import utcnow
+    from skillmatch.ops import record_stage
 
     for noisy in ("great_expectations", "pypdf", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     s = load_settings()
     logging.getLogger("skillmatch").info("stage %s, run %s, data %s, input %s", stage, run_id, s.data_dir,
                                          s.source_mode)
+    started = utcnow()
+    try:
+        counts = _dispatch(stage, run_id, s)
+    except Exception as exc:
+        record_stage(s, stage, run_id, started, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    record_stage(s, stage, run_id, started, "success", counts=counts if isinstance(counts, dict) else {})
+    return counts
+
+
+def _dispatch(stage: str, run_id: str, s) -> dict[str, Any]:  # noqa: ANN001 - Settings
     if stage == "taxonomy":
         from skillmatch.taxonomy.build import build_taxonomy
 

@@ -112,6 +112,10 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
 
         expected = {"alias", "tagger+linker"} if promoted_version(load_settings().model_dir) else {"alias"}
         assert expected <= methods, methods
+        # every stage of the run so far left its pipeline_run record (the marts stage's own comes next run)
+        stages = {r[0] for r in con.execute("SELECT stage FROM marts.pipeline_run WHERE status = 'success'").fetchall()}
+        assert stages >= {"ingest_postings", "ingest_resumes", "validate_postings", "validate_resumes",
+                          "extract_postings", "extract_resumes", "match", "paths"}, stages
     finally:
         con.close()
     from skillmatch.config import load_settings
@@ -131,6 +135,17 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
     assert second.pop("dq_check_result") == 2 * first.pop("dq_check_result")
     assert second == first
     assert {k: v[0] for k, v in _reconciliation(data).items()} == bronze_rows
+    # the second night rescored nothing: matching ran incrementally on unchanged documents
+    import json
+
+    from skillmatch.ops import pipeline_runs
+
+    runs = pipeline_runs(load_settings())
+    assert (runs["status"] == "success").all()
+    match = [json.loads(c) for c in runs[runs["stage"] == "match"].sort_values("started_at")["counts"]]
+    assert [m["mode"] for m in match] == ["full", "incremental"]
+    assert match[1]["rescored_candidates"] == 0 and match[1]["rescored_postings"] == 0
+    assert match[1]["match_rows"] == match[0]["match_rows"]
 
 
 def test_chain_on_synthetic_sample_offline(airflow_db, tmp_path, monkeypatch) -> None:

@@ -12,7 +12,7 @@ from skillmatch.cli import build_parser, main
 from skillmatch.lake import write_parquet_atomic
 
 SUBCOMMANDS = {"taxonomy", "ingest", "validate", "extract", "match", "paths", "marts", "summary", "run-all",
-               "rank-skills", "train-tagger", "dictionary"}
+               "rank-skills", "train-tagger", "dictionary", "status"}
 
 
 def _subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -14,13 +14,14 @@ import pandas as pd
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, write_parquet_atomic
 from skillmatch.marts.market import skill_trends, weekly_skill_demand
+from skillmatch.ops import pipeline_runs
 
 log = logging.getLogger(__name__)
 
 MART_TABLES = ["dim_skill", "dim_skill_hierarchy", "dim_job_posting", "dim_candidate", "fact_posting_skill",
                "fact_candidate_skill", "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand",
                "mart_skill_demand_weekly", "mart_skill_trend", "dq_check_result",
-               "quarantine_record"]
+               "quarantine_record", "pipeline_run"]
 
 
 def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
@@ -82,6 +83,7 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
         "mart_skill_trend": trends,
         "dq_check_result": read_parquet(lake("dq", "dq_check_result")),
         "quarantine_record": quarantine_df,
+        "pipeline_run": pipeline_runs(settings),
     }
 
 

@@ -163,6 +163,19 @@ MARTS: dict[str, MartDoc] = {
          "reason": "the expectations it broke or the parse error", "run_id": "the run that rejected it",
          "ingested_at": "when it was loaded (UTC)"},
         "SELECT reason, count(*) FROM marts.quarantine_record GROUP BY 1 ORDER BY 2 DESC;"),
+    "pipeline_run": MartDoc(
+        "One stage of one Airflow run (the last attempt): when, how it ended, rows in and out, model versions. "
+        "The marts stage's own record appears from the next refresh.", "(run_id, stage)",
+        {"run_id": "the Airflow run", "dag_id": "the DAG the stage belongs to",
+         "stage": "`ingest_postings`, `validate_resumes`, `extract_postings`, `match`, `paths`, `marts`, ...",
+         "started_at": "start (UTC)", "ended_at": "end (UTC)", "seconds": "wall time",
+         "status": "`success` or `failed`", "error": "the exception, when it failed",
+         "rows_in": "records the stage read (stage-specific: records read, documents, candidates)",
+         "rows_out": "records it wrote (appended, silver rows, skill rows, match rows, steps, mart rows)",
+         "counts": "every count the stage reported (JSON)", "tagger_version": "the promoted span tagger",
+         "taxonomy_version": "the taxonomy release in the lake", "host": "the worker that ran it"},
+        "SELECT dag_id, stage, status, seconds, rows_out FROM marts.pipeline_run "
+        "WHERE run_id = (SELECT max(run_id) FROM marts.pipeline_run) ORDER BY started_at;"),
 }
 
 

@@ -1,0 +1,142 @@
+"""Run bookkeeping a data team can watch: the ``pipeline_run`` records and ``skillmatch status``.
+
+Every stage an Airflow task runs (``orchestration.run_stage``) leaves one record in the lake
+(``ops/pipeline_run/<run>__<stage>.parquet``; a retry replaces its attempt's record): DAG, stage, start / end,
+status and error, rows in and out, all counts, the promoted tagger and the taxonomy release. The marts publish
+them as ``pipeline_run``; ``skillmatch status`` reads them with the marts' freshness and the failing checks.
+"""
+from __future__ import annotations
+
+import json
+import re
+import socket
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from skillmatch.config import Settings
+from skillmatch.lake import read_parquet, utcnow, write_parquet_atomic
+
+STAGE_DAG = {"taxonomy": "skillmatch_ingest", "ingest_postings": "skillmatch_ingest",
+             "ingest_resumes": "skillmatch_ingest", "validate_postings": "skillmatch_validate",
+             "validate_resumes": "skillmatch_validate", "extract_postings": "skillmatch_extract",
+             "extract_resumes": "skillmatch_extract", "match": "skillmatch_match", "paths": "skillmatch_match",
+             "marts": "skillmatch_marts", "train_tagger": "skillmatch_train_tagger"}
+# (count read in, count written out) per stage, from the counts the stage returns
+STAGE_ROWS: dict[str, tuple[str | None, str | None]] = {
+    "taxonomy": (None, "skills"), "ingest_postings": ("read", "appended"), "ingest_resumes": ("read", "appended"),
+    "validate_postings": ("bronze", "silver"), "validate_resumes": ("bronze", "silver"),
+    "extract_postings": ("documents", "skill_rows"), "extract_resumes": ("documents", "skill_rows"),
+    "match": ("candidates", "match_rows"), "paths": ("candidates", "steps"), "marts": (None, "rows"),
+    "train_tagger": (None, None)}
+PIPELINE_RUN_COLUMNS = ["run_id", "dag_id", "stage", "started_at", "ended_at", "seconds", "status", "error",
+                        "rows_in", "rows_out", "counts", "tagger_version", "taxonomy_version", "host"]
+
+
+def _rows(stage: str, counts: dict[str, Any]) -> tuple[int | None, int | None]:
+    c = dict(counts)
+    if stage.startswith("validate_"):
+        c["bronze"] = sum(int(c.get(k, 0)) for k in ("silver", "quarantine", "duplicates"))
+    if stage == "marts":
+        c["rows"] = sum(v for v in counts.values() if isinstance(v, int))
+    key_in, key_out = STAGE_ROWS.get(stage, (None, None))
+
+    def get(key: str | None) -> int | None:
+        v = c.get(key) if key else None
+        return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    return get(key_in), get(key_out)
+
+
+def _versions(settings: Settings) -> tuple[str | None, str | None]:
+    tagger = None
+    promoted = settings.model_dir / "promoted.json"
+    if promoted.exists():
+        tagger = json.loads(promoted.read_text()).get("version")
+    taxonomy = None
+    dim = settings.lake("taxonomy", "dim_skill.parquet")
+    if dim.exists():
+        col = pd.read_parquet(dim, columns=["taxonomy_version"])["taxonomy_version"]
+        taxonomy = str(col.iloc[0]) if len(col) else None
+    return tagger, taxonomy
+
+
+def record_stage(settings: Settings, stage: str, run_id: str, started: datetime, status: str,
+                 counts: dict[str, Any] | None = None, error: str | None = None) -> pd.DataFrame:
+    """Write (or replace) the record of one stage of one run."""
+    ended = utcnow()
+    rows_in, rows_out = _rows(stage, counts or {})
+    tagger, taxonomy = _versions(settings)
+    rec = pd.DataFrame([{
+        "run_id": run_id, "dag_id": STAGE_DAG.get(stage, "?"), "stage": stage, "started_at": started,
+        "ended_at": ended, "seconds": round((ended - started).total_seconds(), 3), "status": status,
+        "error": error, "rows_in": rows_in, "rows_out": rows_out,
+        "counts": json.dumps(counts or {}, default=str, sort_keys=True), "tagger_version": tagger,
+        "taxonomy_version": taxonomy, "host": socket.gethostname()}])
+    for c in ("rows_in", "rows_out"):
+        rec[c] = rec[c].astype("Int64")
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    write_parquet_atomic(rec[PIPELINE_RUN_COLUMNS], settings.lake("ops", "pipeline_run", f"{safe}__{stage}.parquet"))
+    return rec
+
+
+def pipeline_runs(settings: Settings) -> pd.DataFrame:
+    folder = settings.lake("ops", "pipeline_run")
+    df = read_parquet(folder) if folder.exists() else pd.DataFrame(columns=PIPELINE_RUN_COLUMNS)
+    if df.empty:
+        return pd.DataFrame(columns=PIPELINE_RUN_COLUMNS)
+    return df[PIPELINE_RUN_COLUMNS].sort_values("started_at").reset_index(drop=True)
+
+
+def status_report(settings: Settings, stale_hours: float) -> tuple[dict[str, Any], int]:
+    """(report, exit code): the last run of each DAG, each mart's age, the checks of the latest validation runs
+    that failed. Exit 1 when the marts are missing or older than ``stale_hours``, when a DAG's last stage
+    failed, or when the latest validation's counts do not reconcile."""
+    now = utcnow()
+    problems: list[str] = []
+    runs = pipeline_runs(settings)
+    last_runs = []
+    for dag_id, g in runs.groupby("dag_id"):
+        last = g[g["run_id"] == g.iloc[-1]["run_id"]]
+        failed = last[last["status"] != "success"]
+        last_runs.append({"dag_id": dag_id, "run_id": last.iloc[-1]["run_id"],
+                          "ended_at": pd.Timestamp(last["ended_at"].max()).isoformat(),
+                          "status": "failed" if len(failed) else "success",
+                          "stages": {r.stage: r.status for r in last.itertuples()}})
+        if len(failed):
+            problems.append(f"{dag_id}: last run {last.iloc[-1]['run_id']} failed in "
+                            f"{', '.join(failed['stage'])}: {failed.iloc[-1]['error']}")
+    marts = {}
+    folder = settings.lake("marts")
+    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
+    for f in files:
+        age_h = (now - datetime.fromtimestamp(f.stat().st_mtime, tz=now.tzinfo)).total_seconds() / 3600
+        marts[f.stem] = round(age_h, 2)
+    if not files:
+        problems.append(f"no marts under {folder}: the nightly refresh has not run")
+    elif max(marts.values()) > stale_hours:
+        stale = sorted(k for k, v in marts.items() if v > stale_hours)
+        problems.append(f"stale marts (older than {stale_hours:g} h): {', '.join(stale)}")
+    failing = []
+    dq_folder = settings.lake("dq", "dq_check_result")
+    if dq_folder.exists():
+        dq = read_parquet(dq_folder)
+        if len(dq):
+            latest = dq.sort_values("checked_at").groupby("entity").tail(1)[["entity", "run_id"]]
+            cur = dq.merge(latest, on=["entity", "run_id"])
+            bad = cur[~cur["success"].astype(bool)]
+            failing = [f"{r.entity}: {r.check_name}({r.column_name}) {r.unexpected_count} unexpected"
+                       for r in bad.itertuples()]
+            # an expectation that fails sends its rows to quarantine (by design); counts that do not reconcile
+            # mean records were lost or duplicated
+            lost = bad[bad["check_name"].astype(str).str.startswith("reconcile_counts")]
+            if len(lost):
+                problems.append(f"counts do not reconcile: {', '.join(lost['check_name'].astype(str))}")
+    report = {"checked_at": now.isoformat(timespec="seconds"), "stale_after_hours": stale_hours,
+              "last_runs": last_runs, "mart_age_hours": marts, "failing_checks": failing, "problems": problems,
+              "healthy": not problems}
+    return report, 0 if not problems else 1
+
+
+STALE_HOURS = 26.0  # a nightly refresh plus two hours of slack

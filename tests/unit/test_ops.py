@@ -1,0 +1,111 @@
+"""pipeline_run records (success and failure) and `skillmatch status` (fresh, stale, failed, unreconciled)."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pandas as pd
+import pytest
+
+from skillmatch import ops, orchestration
+from skillmatch.cli import main
+from skillmatch.config import load_settings
+from skillmatch.lake import utcnow, write_parquet_atomic
+
+
+@pytest.fixture()
+def settings(tmp_path, monkeypatch):  # noqa: ANN201
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_MODEL_DIR", str(tmp_path / "models"))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "promoted.json").write_text(json.dumps({"version": "tagger-test"}))
+    return load_settings()
+
+
+def test_run_stage_records_success_and_failure(settings, monkeypatch) -> None:
+    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s: {"silver": 90, "quarantine": 7,
+                                                                              "duplicates": 3})
+    assert orchestration.run_stage("validate_postings", "scheduled__2026-11-23T02:00")["silver"] == 90
+
+    def boom(stage, run_id, s):  # noqa: ANN001, ANN202
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(orchestration, "_dispatch", boom)
+    with pytest.raises(RuntimeError):
+        orchestration.run_stage("extract_postings", "scheduled__2026-11-23T02:00")
+    runs = ops.pipeline_runs(settings)
+    assert list(runs.columns) == ops.PIPELINE_RUN_COLUMNS
+    ok = runs[runs["stage"] == "validate_postings"].iloc[0]
+    assert (ok["status"], ok["dag_id"], ok["rows_in"], ok["rows_out"]) == ("success", "skillmatch_validate", 100, 90)
+    assert json.loads(ok["counts"]) == {"silver": 90, "quarantine": 7, "duplicates": 3}
+    assert ok["tagger_version"] == "tagger-test" and ok["ended_at"] >= ok["started_at"]
+    bad = runs[runs["stage"] == "extract_postings"].iloc[0]
+    assert bad["status"] == "failed" and bad["error"] == "RuntimeError: CUDA out of memory"
+    assert pd.isna(bad["rows_out"])
+    # a retry of the same stage in the same run replaces its record
+    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s: {"documents": 5, "skill_rows": 40})
+    orchestration.run_stage("extract_postings", "scheduled__2026-11-23T02:00")
+    runs = ops.pipeline_runs(settings)
+    assert len(runs) == 2
+    again = runs[runs["stage"] == "extract_postings"].iloc[0]
+    assert (again["status"], again["rows_in"], again["rows_out"]) == ("success", 5, 40)
+
+
+def _marts(settings, age_hours: float) -> None:
+    for name in ("fact_match", "mart_skill_demand"):
+        path = write_parquet_atomic(pd.DataFrame({"x": [1]}), settings.lake("marts", f"{name}.parquet"))
+        t = time.time() - age_hours * 3600
+        os.utime(path, (t, t))
+
+
+def _dq(settings, reconciled: bool) -> None:
+    now = utcnow()
+    rows = [{"run_id": "r2", "entity": "postings", "check_name": "expect_column_values_to_not_be_null",
+             "column_name": "title", "success": False, "unexpected_count": 4, "checked_at": now},
+            {"run_id": "r2", "entity": "postings", "check_name": "reconcile_counts(hn)", "column_name": None,
+             "success": reconciled, "unexpected_count": 0 if reconciled else 2, "checked_at": now},
+            {"run_id": "r1", "entity": "postings", "check_name": "reconcile_counts(hn)", "column_name": None,
+             "success": False, "unexpected_count": 9, "checked_at": now.replace(year=2025)}]
+    write_parquet_atomic(pd.DataFrame(rows), settings.lake("dq", "dq_check_result", "postings__r2.parquet"))
+
+
+def test_status_healthy_then_stale_then_unreconciled_then_failed(settings, monkeypatch, capsys) -> None:
+    report, code = ops.status_report(settings, 26)
+    assert code == 1 and "has not run" in report["problems"][0]
+
+    _marts(settings, age_hours=3)
+    _dq(settings, reconciled=True)  # an older run's failure (r1) no longer counts
+    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s: {"rows": 1})
+    orchestration.run_stage("marts", "r2")
+    report, code = ops.status_report(settings, 26)
+    assert code == 0 and report["healthy"], report["problems"]
+    assert report["mart_age_hours"]["fact_match"] == pytest.approx(3, abs=0.1)
+    assert report["last_runs"][0]["dag_id"] == "skillmatch_marts" and report["last_runs"][0]["status"] == "success"
+    # a quarantining expectation is listed but is not a problem
+    assert any("expect_column_values_to_not_be_null(title) 4 unexpected" in f for f in report["failing_checks"])
+    assert main(["status"]) == 0
+
+    report, code = ops.status_report(settings, 2)  # the same marts, a stricter freshness limit
+    assert code == 1 and "stale marts (older than 2 h): fact_match, mart_skill_demand" in report["problems"]
+    assert main(["status", "--stale-hours", "2"]) == 1
+
+    _dq(settings, reconciled=False)
+    report, code = ops.status_report(settings, 26)
+    assert code == 1 and report["problems"] == ["counts do not reconcile: reconcile_counts(hn)"]
+
+    _dq(settings, reconciled=True)
+
+    def boom(stage, run_id, s):  # noqa: ANN001, ANN202
+        raise ValueError("warehouse is locked")
+
+    monkeypatch.setattr(orchestration, "_dispatch", boom)
+    with pytest.raises(ValueError):
+        orchestration.run_stage("marts", "r3")
+    report, code = ops.status_report(settings, 26)
+    assert code == 1
+    assert report["problems"] == ["skillmatch_marts: last run r3 failed in marts: ValueError: warehouse is locked"]
+    capsys.readouterr()
+    assert main(["status"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["healthy"] is False and out["last_runs"][0]["run_id"] == "r3"

@@ -2,8 +2,8 @@
 ### skillmatch · marts
 Publishes the lake's tables as Parquet marts and swaps in a new DuckDB warehouse (`marts` schema) for BI tools:
 dimensions, skill facts, matches, learning steps, skill demand, data-quality results and quarantine.
-A Deadline Alert notifies (log, Slack / e-mail connections) when the refresh is not done within
-`SKILLMATCH_MARTS_DEADLINE_HOURS` (3) of being queued.
+With `SKILLMATCH_MARTS_DEADLINE_HOURS` set (docker-compose: 3), a Deadline Alert notifies (log, Slack / e-mail
+connections) when the refresh is not done within that many hours of being queued.
 """
 from __future__ import annotations
 

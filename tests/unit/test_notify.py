@@ -134,6 +134,8 @@ def test_marts_dag_has_a_deadline_alert_that_notifies(webhook, monkeypatch) -> N
     from airflow.sdk.definitions.deadline import DeadlineReference
 
     monkeypatch.delenv("SKILLMATCH_MARTS_DEADLINE_HOURS", raising=False)
+    assert not DagBag(dag_folder=str(ROOT / "dags")).dags["skillmatch_marts"].deadline  # embedded default: none
+    monkeypatch.setenv("SKILLMATCH_MARTS_DEADLINE_HOURS", "3")  # what docker-compose sets
     dag = DagBag(dag_folder=str(ROOT / "dags")).dags["skillmatch_marts"]
     alerts = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
     assert len(alerts) == 1

@@ -1,7 +1,10 @@
 """
 ### skillmatch · ingest (nightly)
-Reads job postings (HN "Who is hiring?", LinkedIn/Glassdoor exports) and resume files into the **bronze**
-Parquet layer (append-only, content-hash dedup) and loads the ESCO + O*NET taxonomy. Downstream DAGs run on the
+Reads every postings source declared in `include/sources.yaml` (landing folders of CSV / JSON / Parquet, the HN
+"Who is hiring?" runs, Greenhouse / Lever / Ashby job boards) with **one mapped task per source**, plus the resume
+folders, into the **bronze** Parquet layer (append-only, content-hash dedup, a watermark per source), and loads the
+ESCO + O*NET taxonomy. Files or responses that cannot be used land in `quarantine/ingest_rejects` with the reason;
+`fetched = bronze new + already seen` is checked per source (`dq_reconciliation`). Downstream DAGs run on the
 Assets this DAG updates: validate -> extract -> match -> marts.
 """
 from __future__ import annotations
@@ -10,7 +13,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from skillmatch.orchestration import DEFAULT_ARGS, TAGS, asset, run_stage
+from skillmatch.orchestration import DEFAULT_ARGS, TAGS, asset, posting_sources, run_stage
 
 
 @dag(dag_id="skillmatch_ingest", schedule="0 2 * * *", start_date=datetime(2026, 1, 1), catchup=False,
@@ -20,16 +23,22 @@ def skillmatch_ingest() -> None:
     def load_taxonomy() -> dict:
         return run_stage("taxonomy", get_current_context()["run_id"])
 
-    @task(outlets=[asset("bronze_postings")])
-    def ingest_postings() -> dict:
-        return run_stage("ingest_postings", get_current_context()["run_id"])
+    @task
+    def list_posting_sources() -> list[str]:
+        return posting_sources()
+
+    @task(outlets=[asset("bronze_postings")], map_index_template="{{ source }}")
+    def ingest_postings(source: str) -> dict:
+        ctx = get_current_context()
+        ctx["source"] = source  # type: ignore[typeddict-unknown-key]  # names the mapped task in the UI
+        return run_stage("ingest_postings", ctx["run_id"], part=source)
 
     @task(outlets=[asset("bronze_resumes")])
     def ingest_resumes() -> dict:
         return run_stage("ingest_resumes", get_current_context()["run_id"])
 
     load_taxonomy()
-    ingest_postings()
+    ingest_postings.expand(source=list_posting_sources())
     ingest_resumes()
 
 

@@ -35,6 +35,7 @@ PIPELINE_RUN_COLUMNS = ["run_id", "dag_id", "stage", "started_at", "ended_at", "
 
 
 def _rows(stage: str, counts: dict[str, Any]) -> tuple[int | None, int | None]:
+    stage = stage.split("[", 1)[0]  # "ingest_postings[hn-who-is-hiring]": one mapped task's part
     c = dict(counts)
     if stage.startswith("validate_"):
         c["bronze"] = sum(int(c.get(k, 0)) for k in ("silver", "quarantine", "duplicates"))
@@ -69,7 +70,7 @@ def record_stage(settings: Settings, stage: str, run_id: str, started: datetime,
     rows_in, rows_out = _rows(stage, counts or {})
     tagger, taxonomy = _versions(settings)
     rec = pd.DataFrame([{
-        "run_id": run_id, "dag_id": STAGE_DAG.get(stage, "?"), "stage": stage, "started_at": started,
+        "run_id": run_id, "dag_id": STAGE_DAG.get(stage.split("[", 1)[0], "?"), "stage": stage, "started_at": started,
         "ended_at": ended, "seconds": round((ended - started).total_seconds(), 3), "status": status,
         "error": error, "rows_in": rows_in, "rows_out": rows_out,
         "counts": json.dumps(counts or {}, default=str, sort_keys=True), "tagger_version": tagger,
@@ -77,7 +78,8 @@ def record_stage(settings: Settings, stage: str, run_id: str, started: datetime,
     for c in ("rows_in", "rows_out"):
         rec[c] = rec[c].astype("Int64")
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
-    write_parquet_atomic(rec[PIPELINE_RUN_COLUMNS], settings.lake("ops", "pipeline_run", f"{safe}__{stage}.parquet"))
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", stage)
+    write_parquet_atomic(rec[PIPELINE_RUN_COLUMNS], settings.lake("ops", "pipeline_run", f"{safe}__{name}.parquet"))
     return rec
 
 

@@ -64,9 +64,10 @@ def asset(key: str):  # noqa: ANN201 - airflow.sdk.Asset
     return Asset(name=f"skillmatch.{key}", uri=ASSET_URIS[key])
 
 
-def run_stage(stage: str, run_id: str) -> dict[str, Any]:
+def run_stage(stage: str, run_id: str, part: str | None = None) -> dict[str, Any]:
     """Run one stage with settings from the environment; returns its counts (pushed to XCom). Success or
-    failure, the stage leaves its ``pipeline_run`` record (``skillmatch.ops``)."""
+    failure, the stage leaves its ``pipeline_run`` record (``skillmatch.ops``). ``part`` names the slice a
+    mapped task works on (a postings source): the record is kept per part, as ``stage[part]``."""
     import logging
 
     from skillmatch.config import load_settings
@@ -76,19 +77,28 @@ def run_stage(stage: str, run_id: str) -> dict[str, Any]:
     for noisy in ("great_expectations", "pypdf", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     s = load_settings()
-    logging.getLogger("skillmatch").info("stage %s, run %s, data %s, input %s", stage, run_id, s.data_dir,
-                                         s.source_mode)
+    logging.getLogger("skillmatch").info("stage %s%s, run %s, data %s, input %s", stage,
+                                         f"[{part}]" if part else "", run_id, s.data_dir, s.source_mode)
     started = utcnow()
+    label = f"{stage}[{part}]" if part else stage
     try:
-        counts = _dispatch(stage, run_id, s)
+        counts = _dispatch(stage, run_id, s, part)
     except Exception as exc:
-        record_stage(s, stage, run_id, started, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        record_stage(s, label, run_id, started, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
-    record_stage(s, stage, run_id, started, "success", counts=counts if isinstance(counts, dict) else {})
+    record_stage(s, label, run_id, started, "success", counts=counts if isinstance(counts, dict) else {})
     return counts
 
 
-def _dispatch(stage: str, run_id: str, s) -> dict[str, Any]:  # noqa: ANN001 - Settings
+def posting_sources() -> list[str]:
+    """The enabled postings sources of the sources config (the ingest DAG maps one task over them)."""
+    from skillmatch.config import load_settings
+    from skillmatch.sources.ingest import posting_source_names
+
+    return posting_source_names(load_settings())
+
+
+def _dispatch(stage: str, run_id: str, s, part: str | None = None) -> dict[str, Any]:  # noqa: ANN001 - Settings
     if stage == "taxonomy":
         from skillmatch.taxonomy.build import build_taxonomy
 
@@ -96,7 +106,7 @@ def _dispatch(stage: str, run_id: str, s) -> dict[str, Any]:  # noqa: ANN001 - S
     if stage == "ingest_postings":
         from skillmatch.sources.ingest import ingest_postings
 
-        return ingest_postings(s, run_id)
+        return ingest_postings(s, run_id, part)
     if stage == "ingest_resumes":
         from skillmatch.sources.ingest import ingest_resumes
 

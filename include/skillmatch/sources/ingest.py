@@ -1,86 +1,108 @@
 """Ingest: read every configured source and append new records to the bronze layer.
 
 Bronze is append-only Parquet partitioned by ingest date (``bronze/<entity>/ingest_date=YYYY-MM-DD/``), one file
-per run. A record whose content hash is already in bronze is not appended again, so re-running ingestion over
+per run and source. A record whose content hash is already in bronze is not appended again, so re-running ingestion over
 unchanged sources adds nothing; re-running the same run id replaces that run's own file.
 """
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, sha256_file, sha256_text, utcnow, write_parquet_atomic
-from skillmatch.sources.postings import CSV_SOURCES, POSTING_COLUMNS, CsvMapping, read_csv_source, read_hn_runs
+from skillmatch.sources.base import POSTING_COLUMNS
+from skillmatch.sources.normalize import canonical_postings
+from skillmatch.sources.registry import (
+    build_connector,
+    load_sources,
+    load_watermark,
+    posting_source,
+    save_watermark,
+)
 from skillmatch.sources.resumes import extract_texts, list_resume_files
-from skillmatch.sources.synthetic import SYNTHETIC_SOURCE, generate_sample
 
 log = logging.getLogger(__name__)
 
-SYNTHETIC_MAPPING = CsvMapping(
-    source=SYNTHETIC_SOURCE, pattern="postings/*.csv", native_id="job_id",
-    columns={"title": "title", "company": "company", "location": "location", "description": "description",
-             "posted_at": "listed_time"},
-    posted_at_unit="ms",
-)
+RECONCILIATION_COLUMNS = ["run_id", "stage", "entity", "source", "fetched", "bronze_new", "already_seen",
+                          "rejected", "bronze", "silver", "quarantine", "duplicates", "holds", "details",
+                          "checked_at"]
+RESUME_COLUMNS = ["source", "source_file", "category", "record_hash", "raw_text", "pages", "parse_error", "run_id",
+                  "ingested_at"]
+REJECT_COLUMNS = ["entity", "source", "source_file", "error", "run_id", "rejected_at"]
 
 
-def _run_file(settings: Settings, entity: str, run_id: str) -> Path:
+def safe_name(text: str) -> str:
+    """A string usable as one file-name segment."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def _run_file(settings: Settings, entity: str, run_id: str, source: str) -> Path:
     day = utcnow().strftime("%Y-%m-%d")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    return settings.lake("bronze", entity, f"ingest_date={day}", f"run={safe}.parquet")
+    return settings.lake("bronze", entity, f"ingest_date={day}", f"run={safe_name(run_id)}__{safe_name(source)}.parquet")
 
 
-def _existing_hashes(settings: Settings, entity: str, key: str, exclude_run: str) -> set[str]:
+def _own_files(settings: Settings, entity: str, run_id: str, source: str) -> list[Path]:
+    root = settings.lake("bronze", entity)
+    return sorted(root.glob(f"ingest_date=*/run={safe_name(run_id)}__{safe_name(source)}.parquet")) if root.exists() else []
+
+
+def _existing_hashes(settings: Settings, entity: str, exclude: list[Path]) -> set[str]:
     root = settings.lake("bronze", entity)
     if not root.exists():
         return set()
-    df = read_parquet(root, columns=[key, "run_id"])
-    return set(df.loc[df["run_id"] != exclude_run, key])
+    skip = {p.resolve() for p in exclude}
+    files = [f for f in root.rglob("*.parquet") if not f.name.startswith(".") and f.resolve() not in skip]
+    if not files:
+        return set()
+    return set(pd.concat([pd.read_parquet(f, columns=["record_hash"]) for f in files])["record_hash"])
 
 
-def _drop_own_run(settings: Settings, entity: str, run_id: str) -> None:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    for f in settings.lake("bronze", entity).glob(f"ingest_date=*/run={safe}.parquet"):
-        f.unlink()
+def _read_own(own: list[Path]) -> pd.DataFrame | None:
+    return pd.concat([pd.read_parquet(f) for f in own], ignore_index=True) if own else None
 
 
-def synthetic_landing(settings: Settings) -> Path:
-    """Generate (idempotently) the synthetic sample and return its landing folder."""
-    landing = settings.lake("landing", SYNTHETIC_SOURCE)
-    generate_sample(landing)
-    return landing
+def _replace_own(settings: Settings, entity: str, run_id: str, source: str, own: list[Path],
+                 kept: pd.DataFrame | None, new: pd.DataFrame) -> int:
+    """Write this run's bronze file for ``source`` (rows it kept from before + the new ones, in one atomic
+    write) in place of its earlier files; returns how many new rows the written file holds."""
+    rows = new if kept is None or kept.empty else pd.concat([kept[new.columns], new], ignore_index=True)
+    target = _run_file(settings, entity, run_id, source)
+    written = 0
+    if len(rows):
+        path = write_parquet_atomic(rows, target)
+        written = len(pd.read_parquet(path, columns=["record_hash"])) - (0 if kept is None else len(kept))
+    for f in own:
+        if f.resolve() != target.resolve() or not len(rows):
+            f.unlink()
+    return written
 
 
-def read_all_postings(settings: Settings) -> tuple[pd.DataFrame, list[dict[str, str]]]:
-    """Read every configured postings source; returns (records, file errors)."""
-    frames: list[pd.DataFrame] = []
-    errors: list[dict[str, str]] = []
-    limit = settings.max_postings_per_source
-    if settings.source_mode == "synthetic":
-        landing = synthetic_landing(settings)
-        frames.append(read_csv_source(SYNTHETIC_MAPPING, sorted(landing.glob(SYNTHETIC_MAPPING.pattern)), limit))
-        return pd.concat(frames, ignore_index=True), errors
-    assert settings.shared_dir is not None
-    root = settings.shared_dir / "postings"
-    hn_files = sorted((root / "hn-who-is-hiring").glob("*.json"))
-    good_hn = []
-    for f in hn_files:
-        try:
-            read_hn_runs([f], limit=1)
-            good_hn.append(f)
-        except ValueError as exc:
-            errors.append({"source_file": str(f), "error": str(exc)})
-    frames.append(read_hn_runs(good_hn, limit))
-    for mapping in CSV_SOURCES:
-        files = sorted(root.glob(mapping.pattern))
-        try:
-            frames.append(read_csv_source(mapping, files, limit))
-        except ValueError as exc:
-            errors.append({"source_file": mapping.pattern, "error": str(exc)})
-    return pd.concat(frames, ignore_index=True), errors
+def write_reconciliation(settings: Settings, row: dict[str, Any]) -> pd.DataFrame:
+    """Store one reconciliation record (``dq_reconciliation``); a re-run of the same run replaces its own."""
+    rec = pd.DataFrame([{c: row.get(c) for c in RECONCILIATION_COLUMNS}])
+    rec["checked_at"] = utcnow()
+    for c in ["fetched", "bronze_new", "already_seen", "rejected", "bronze", "silver", "quarantine", "duplicates"]:
+        rec[c] = rec[c].astype("Int64")
+    rec["holds"] = rec["holds"].astype(bool)
+    name = f"{row['stage']}__{row['entity']}__{safe_name(str(row['source']))}__{safe_name(row['run_id'])}.parquet"
+    write_parquet_atomic(rec[RECONCILIATION_COLUMNS], settings.lake("dq", "dq_reconciliation", name))
+    return rec
+
+
+def _write_rejects(settings: Settings, entity: str, source: str, run_id: str, rejected: list[dict[str, str]]) -> None:
+    """Files and records rejected whole at ingest, with the reason, in ``quarantine/ingest_rejects``."""
+    out = settings.lake("quarantine", "ingest_rejects", f"{entity}__{safe_name(source)}__{safe_name(run_id)}.parquet")
+    if not rejected:
+        out.unlink(missing_ok=True)
+        return
+    df = pd.DataFrame([{"entity": entity, "source": source, "source_file": r["source_file"], "error": r["error"],
+                        "run_id": run_id, "rejected_at": utcnow()} for r in rejected], columns=REJECT_COLUMNS)
+    write_parquet_atomic(df, out)
 
 
 def posting_record_hash(df: pd.DataFrame) -> pd.Series:
@@ -89,60 +111,120 @@ def posting_record_hash(df: pd.DataFrame) -> pd.Series:
                                   r.posted_at) for r in df.itertuples()], index=df.index, dtype=object)
 
 
-def ingest_postings(settings: Settings, run_id: str) -> dict[str, int]:
-    """Append new raw postings to bronze; returns counts (read, identical in batch, already in bronze, appended)."""
-    df, errors = read_all_postings(settings)
-    for e in errors:
-        log.error("postings file rejected: %s: %s", e["source_file"], e["error"])
-    df = df[POSTING_COLUMNS].copy()
+def posting_source_names(settings: Settings) -> list[str]:
+    """The enabled postings sources, in config order (the ingest DAG maps one task over them)."""
+    return [s.name for s in load_sources(settings, "postings")]
+
+
+def ingest_postings(settings: Settings, run_id: str, source: str | None = None) -> dict[str, Any]:
+    """Ingest one configured postings source (or, with ``source=None``, each in turn); returns the counts.
+
+    Per source: fetch what is new since its watermark, normalise to the canonical schema, append to bronze what
+    bronze does not hold yet (by content hash), quarantine what was rejected whole, check
+    ``fetched = bronze new + already seen`` (``dq_reconciliation``; the task fails when it does not hold), and
+    only then move the watermark.
+    """
+    if source is None:
+        per = {name: ingest_postings(settings, run_id, name) for name in posting_source_names(settings)}
+        keys = ["read", "identical_in_batch", "already_in_bronze", "appended", "files_rejected", "files_unchanged"]
+        return {k: sum(int(c[k]) for c in per.values()) for k in keys} | {"sources": len(per)}
+    spec = posting_source(settings, source)
+    connector = build_connector(spec, limit=settings.max_postings_per_source)
+    own = _own_files(settings, "postings", run_id, source)
+    since, rerun = load_watermark(settings, source, run_id)
+    # a re-run of the latest run replaces its own file; an older run id run again keeps what it wrote then
+    kept = _read_own(own) if not rerun else None
+    result = connector.fetch(since)
+    for r in result.rejected:
+        log.error("source %s: rejected %s: %s", source, r["source_file"], r["error"])
+    df = canonical_postings(result.records)
     df["record_hash"] = posting_record_hash(df)
-    read = len(df)
+    fetched = len(df)
     df = df.drop_duplicates("record_hash")
-    identical = read - len(df)
-    _drop_own_run(settings, "postings", run_id)
-    seen = _existing_hashes(settings, "postings", "record_hash", run_id)
+    identical = fetched - len(df)
+    seen = _existing_hashes(settings, "postings", exclude=own)
+    if kept is not None:
+        seen |= set(kept["record_hash"])
     new = df[~df["record_hash"].isin(seen)].copy()
     new["run_id"] = run_id
     new["ingested_at"] = utcnow()
-    for c in ["title", "company", "location", "employment_type", "seniority", "salary_text", "description", "url"]:
-        new[c] = new[c].astype("string")
-    new["remote"] = new["remote"].astype("boolean")
-    new["posted_at"] = pd.to_datetime(new["posted_at"], utc=True)
-    if len(new):
-        write_parquet_atomic(new, _run_file(settings, "postings", run_id))
-    counts = {"read": read, "identical_in_batch": identical, "already_in_bronze": len(df) - len(new),
-              "appended": len(new), "files_rejected": len(errors)}
-    log.info("ingest postings: %s", counts)
+    new["fetched_at"] = new["ingested_at"]
+    cols = [*POSTING_COLUMNS, "record_hash", "run_id", "ingested_at", "fetched_at"]
+    written = _replace_own(settings, "postings", run_id, source, own, kept, new[cols])
+    _write_rejects(settings, "postings", source, run_id, result.rejected)
+    already = fetched - len(new)
+    holds = fetched == written + already
+    write_reconciliation(settings, {
+        "run_id": run_id, "stage": "ingest", "entity": "postings", "source": source, "fetched": fetched,
+        "bronze_new": written, "already_seen": already, "rejected": len(result.rejected), "holds": holds,
+        "details": f"fetched={fetched} bronze_new={written} already_seen={already} (identical in batch "
+                   f"{identical}) rejected={len(result.rejected)} files_unchanged={result.skipped_unchanged}"})
+    if not holds:
+        raise AssertionError(f"ingest {source}: fetched {fetched} != bronze new {written} + already seen {already}")
+    save_watermark(settings, source, run_id, result.watermark)
+    counts = {"read": fetched, "identical_in_batch": identical, "already_in_bronze": len(df) - len(new),
+              "appended": written, "files_rejected": len(result.rejected),
+              "files_unchanged": result.skipped_unchanged}
+    log.info("ingest postings: %s", {"source": source, **counts})
     return counts
 
 
 def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
-    """Append new resumes (raw text, bronze only) to bronze; a file already ingested unchanged is skipped."""
-    if settings.source_mode == "synthetic":
-        root = synthetic_landing(settings) / "resumes"
-        source = SYNTHETIC_SOURCE
-    else:
-        assert settings.shared_dir is not None
-        root = settings.shared_dir / "resumes" / "pdf"
-        source = "resumes-pdf"
-    files = list_resume_files(root, settings.max_resumes)
-    _drop_own_run(settings, "resumes", run_id)
-    seen = _existing_hashes(settings, "resumes", "record_hash", run_id)
-    rel = [str(f.relative_to(root)) for f in files]
-    hashes = [sha256_text(source, r, sha256_file(f)) for r, f in zip(rel, files)]
-    todo = [i for i, h in enumerate(hashes) if h not in seen]
-    texts = extract_texts([files[i] for i in todo])
-    rows = []
-    for i, (text, pages, error) in zip(todo, texts):
-        rows.append({"source": source, "source_file": rel[i], "category": Path(rel[i]).parent.name or None,
-                     "record_hash": hashes[i], "raw_text": text, "pages": pages, "parse_error": error,
-                     "run_id": run_id, "ingested_at": utcnow()})
-    if rows:
-        out = pd.DataFrame(rows)
+    """Append new resumes (raw text, bronze only) from every configured resume folder to bronze.
+
+    A file already ingested unchanged (same source, path and bytes) is skipped; a file that cannot be parsed
+    lands in bronze with its ``parse_error`` (validation quarantines it) and never stops the batch; a file that
+    resolves outside its folder (symlink) is rejected. Counts reconcile per source:
+    ``fetched = bronze new + already seen`` (``dq_reconciliation``).
+    """
+    from skillmatch.sources.landing import display_name
+
+    totals = {"read": 0, "already_in_bronze": 0, "appended": 0, "parse_errors": 0, "files_rejected": 0}
+    for spec in load_sources(settings, "resumes"):
+        source = spec.name
+        root = Path(spec.spec["path"])
+        if not root.is_dir():
+            raise FileNotFoundError(f"resume source {source}: folder {root} does not exist")
+        real_root = root.resolve()
+        files, rejected = [], []
+        for f in list_resume_files(root, settings.max_resumes):
+            if not f.resolve().is_relative_to(real_root):
+                rejected.append({"source_file": display_name(str(f)), "error": "resolves outside the resume folder "
+                                                                                "(symlink or path traversal): not read"})
+            else:
+                files.append(f)
+        own = _own_files(settings, "resumes", run_id, source)
+        seen = _existing_hashes(settings, "resumes", exclude=own)
+        # resumes have no watermark file: bronze itself (path + bytes) is the watermark, so a re-run replaces
+        # its own file and skips what other runs hold
+        rel = [display_name(str(f.relative_to(root))) for f in files]
+        hashes = [sha256_text(source, r, sha256_file(f)) for r, f in zip(rel, files)]
+        todo = [i for i, h in enumerate(hashes) if h not in seen]
+        texts = extract_texts([files[i] for i in todo])
+        rows = []
+        for i, (text, pages, error) in zip(todo, texts):
+            rows.append({"source": source, "source_file": rel[i], "category": Path(rel[i]).parent.name or None,
+                         "record_hash": hashes[i], "raw_text": text, "pages": pages, "parse_error": error,
+                         "run_id": run_id, "ingested_at": utcnow()})
+        out = pd.DataFrame(rows, columns=RESUME_COLUMNS)
         out["parse_error"] = out["parse_error"].astype("string")
         out["category"] = out["category"].astype("string")
-        write_parquet_atomic(out, _run_file(settings, "resumes", run_id))
-    counts = {"read": len(files), "already_in_bronze": len(files) - len(todo), "appended": len(rows),
-              "parse_errors": sum(1 for r in rows if r["parse_error"])}
-    log.info("ingest resumes: %s", counts)
-    return counts
+        written = _replace_own(settings, "resumes", run_id, source, own, None, out)
+        _write_rejects(settings, "resumes", source, run_id, rejected)
+        already = len(files) - len(todo)
+        holds = len(files) == written + already
+        write_reconciliation(settings, {
+            "run_id": run_id, "stage": "ingest", "entity": "resumes", "source": source, "fetched": len(files),
+            "bronze_new": written, "already_seen": already, "rejected": len(rejected), "holds": holds,
+            "details": f"fetched={len(files)} bronze_new={written} already_seen={already} rejected={len(rejected)}"})
+        if not holds:
+            raise AssertionError(f"ingest {source}: fetched {len(files)} != bronze new {written} + already seen {already}")
+        parse_errors = sum(1 for r in rows if r["parse_error"])
+        for r in rows:
+            if r["parse_error"]:
+                log.warning("resume %s/%s: %s (goes to quarantine)", source, r["source_file"], r["parse_error"])
+        for k, v in {"read": len(files), "already_in_bronze": already, "appended": written,
+                     "parse_errors": parse_errors, "files_rejected": len(rejected)}.items():
+            totals[k] += v
+    log.info("ingest resumes: %s", totals)
+    return totals

@@ -1,4 +1,4 @@
-"""Job-posting readers: Hacker News "Who is hiring?" JSON runs and CSV exports with declarative mappings.
+"""Posting parsers shared by the connectors: HTML to text, the Hacker News "Who is hiring?" header line and items.
 
 Every reader returns records in one canonical raw shape (:data:`POSTING_COLUMNS`), with the source file and row
 kept so any bad record can be traced back.
@@ -8,62 +8,15 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-POSTING_COLUMNS = [
-    "source", "native_id", "source_file", "source_row", "title", "company", "location", "remote",
-    "employment_type", "seniority", "salary_text", "description", "posted_at", "url",
-]
+from skillmatch.sources.base import POSTING_COLUMNS, to_canonical
 
-
-@dataclass(frozen=True)
-class CsvMapping:
-    """How one CSV export maps onto the canonical posting columns.
-
-    ``columns`` maps canonical name -> CSV column. ``native_id`` is the CSV column holding a stable id, or
-    ``None`` to use the row number within the file (stable for an immutable export).
-    """
-
-    source: str
-    pattern: str
-    columns: dict[str, str]
-    native_id: str | None = None
-    posted_at_unit: str | None = None  # "ms" when posted_at is epoch milliseconds
-    company_strip_rating: bool = False
-    constants: dict[str, object] = field(default_factory=dict)
-
-
-CSV_SOURCES: list[CsvMapping] = [
-    CsvMapping(
-        source="linkedin-2023-24-sample",
-        pattern="linkedin-2023-24-sample/*.csv",
-        native_id="job_id",
-        columns={"title": "title", "company": "company_name", "location": "location",
-                 "description": "description", "posted_at": "listed_time", "url": "job_posting_url",
-                 "employment_type": "formatted_work_type", "seniority": "formatted_experience_level",
-                 "remote": "remote_allowed", "salary_min": "min_salary", "salary_max": "max_salary",
-                 "salary_period": "pay_period"},
-        posted_at_unit="ms",
-    ),
-    CsvMapping(
-        source="glassdoor-2020",
-        pattern="glassdoor-2020/*.csv",
-        native_id="Unnamed: 0",
-        columns={"title": "Job Title", "company": "Company Name", "location": "Location",
-                 "description": "Job Description", "salary_text": "Salary Estimate"},
-        company_strip_rating=True,
-    ),
-    CsvMapping(
-        source="linkedin-ca-2018",
-        pattern="linkedin-ca-2018/*.csv",
-        columns={"title": "title", "company": "company", "location": "location", "description": "description",
-                 "seniority": "seniority", "employment_type": "employment_type"},
-    ),
-]
+__all__ = ["POSTING_COLUMNS", "html_to_text", "parse_hn_header", "hn_records", "read_hn_runs", "infer_role"]
 
 _TAG = re.compile(r"<[^>]+>")
 _ROLE_WORDS = re.compile(
@@ -90,11 +43,26 @@ _SALARY = re.compile(r"[$€£]\s?\d|\d+\s?[kK]\b|\bequity\b|\bsalary\b", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 
 
+_DROP = re.compile(r"<(script|style|head|noscript|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_BLOCK = re.compile(r"<\s*(?:p|br|div|h[1-6]|tr|ul|ol|section|article|table)\b[^>]*/?>|</\s*(?:p|div|h[1-6]|tr|li|ul|ol)\s*>",
+                    re.I)
+
+
 def html_to_text(raw: str) -> str:
-    """HN comment HTML to plain text: paragraphs become newlines, tags dropped, entities unescaped."""
-    text = re.sub(r"<p>|<br\s*/?>", "\n", raw or "", flags=re.I)
+    """HTML (or HTML-escaped HTML, as Greenhouse serves it) to plain text: script/style dropped, block tags and
+    list items become new lines, other tags dropped, entities unescaped, runs of blank lines collapsed."""
+    text = raw or ""
+    if "<" not in text and re.search(r"&lt;\s*/\s*(?:p|div|li|ul|ol|h[1-6]|span|strong|em|a)\s*&gt;", text, re.I):
+        # wholly escaped markup (closing tags included): unescape once to get the tags back; a lone escaped
+        # "&lt;p&gt;" in HN text is something the poster wrote, and stays text
+        text = html.unescape(text)
+    text = _DROP.sub(" ", text)
+    text = re.sub(r"<\s*li\b[^>]*>", "\n- ", text, flags=re.I)
+    text = _BLOCK.sub("\n", text)
     text = _TAG.sub("", text)
-    return html.unescape(text).strip()
+    text = html.unescape(text).replace("\xa0", " ")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def parse_hn_header(text: str) -> dict[str, object]:
@@ -142,11 +110,36 @@ def parse_hn_header(text: str) -> dict[str, object]:
     return out
 
 
-def read_hn_runs(files: list[Path], limit: int | None = None) -> pd.DataFrame:
-    """Read HN "Who is hiring?" JSON runs into canonical raw postings (one row per job per file).
+def hn_records(jobs: list[Any], source_file: str, source: str = "hn-who-is-hiring"
+               ) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    """Canonical raw postings from the items of one HN run; an item that is not an object or has no id is
+    rejected with its index (``file#n``), the others go on."""
+    rows: list[dict[str, object]] = []
+    bad: list[dict[str, str]] = []
+    for i, job in enumerate(jobs):
+        if not isinstance(job, dict) or job.get("id") in (None, ""):
+            bad.append({"source_file": f"{source_file}#{i}",
+                        "error": "item is not an object with an id" if not isinstance(job, dict) else "item has no id"})
+            continue
+        text = html_to_text(str(job.get("text") or ""))
+        head = parse_hn_header(text)
+        ts = job.get("time")
+        posted = datetime.fromtimestamp(int(ts), tz=timezone.utc) if isinstance(ts, (int, float)) else None
+        rows.append({
+            "source": source, "native_id": str(job.get("id")), "source_file": source_file,
+            "source_row": i, "title": head["title"], "company": head["company"],
+            "location": head["location"], "remote": head["remote"],
+            "employment_type": head["employment_type"], "seniority": None,
+            "salary_text": head["salary_text"], "description": text, "posted_at": posted,
+            "url": f"https://news.ycombinator.com/item?id={job.get('id')}",
+        })
+    return rows, bad
 
-    A file that is not valid JSON or lacks the ``jobs`` list raises ``ValueError`` naming the file; the caller
-    records it and carries on with the other files.
+
+def read_hn_runs(files: list[Path], limit: int | None = None) -> pd.DataFrame:
+    """Read HN "Who is hiring?" JSON run files into canonical raw postings (one row per job per file).
+
+    A file that is not valid JSON or lacks the ``jobs`` list raises ``ValueError`` naming the file.
     """
     rows: list[dict[str, object]] = []
     for f in files:
@@ -157,69 +150,9 @@ def read_hn_runs(files: list[Path], limit: int | None = None) -> pd.DataFrame:
         jobs = doc.get("jobs") if isinstance(doc, dict) else None
         if not isinstance(jobs, list):
             raise ValueError(f"{f}: expected an object with a 'jobs' list")
-        for i, job in enumerate(jobs):
-            text = html_to_text(str(job.get("text") or ""))
-            head = parse_hn_header(text)
-            ts = job.get("time")
-            posted = datetime.fromtimestamp(int(ts), tz=timezone.utc) if isinstance(ts, (int, float)) else None
-            rows.append({
-                "source": "hn-who-is-hiring", "native_id": str(job.get("id", "")), "source_file": str(f),
-                "source_row": i, "title": head["title"], "company": head["company"],
-                "location": head["location"], "remote": head["remote"],
-                "employment_type": head["employment_type"], "seniority": None,
-                "salary_text": head["salary_text"], "description": text, "posted_at": posted,
-                "url": f"https://news.ycombinator.com/item?id={job.get('id')}",
-            })
-    df = pd.DataFrame(rows, columns=POSTING_COLUMNS)
+        rows.extend(hn_records(jobs, str(f))[0])
+    df = to_canonical(rows)
     if limit is not None:
         keep = df["native_id"].drop_duplicates().head(limit)
         df = df[df["native_id"].isin(keep)]
     return df.reset_index(drop=True)
-
-
-def _salary_text(row: pd.Series, mapping: CsvMapping) -> str | None:
-    if "salary_text" in mapping.columns:
-        v = row.get(mapping.columns["salary_text"])
-        return None if pd.isna(v) or str(v).strip() in {"", "-1"} else str(v)
-    lo, hi = row.get(mapping.columns.get("salary_min", "")), row.get(mapping.columns.get("salary_max", ""))
-    if (lo is None or pd.isna(lo)) and (hi is None or pd.isna(hi)):
-        return None
-    period = row.get(mapping.columns.get("salary_period", ""))
-    fmt = lambda v: "" if v is None or pd.isna(v) else f"{float(v):,.0f}"  # noqa: E731
-    return f"{fmt(lo)}-{fmt(hi)} {'' if period is None or pd.isna(period) else period}".strip()
-
-
-def read_csv_source(mapping: CsvMapping, files: list[Path], limit: int | None = None) -> pd.DataFrame:
-    """Read CSV exports through their declarative mapping into canonical raw postings."""
-    frames = []
-    for f in files:
-        try:
-            raw = pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{f}: cannot parse CSV ({exc})") from exc
-        missing = [c for c in mapping.columns.values() if c not in raw.columns]
-        if missing:
-            raise ValueError(f"{f}: missing mapped columns {missing}")
-        out = pd.DataFrame({"source": mapping.source, "source_file": str(f), "source_row": range(len(raw))})
-        out["native_id"] = (raw[mapping.native_id].astype(str).values if mapping.native_id
-                            else [f"{f.stem}:{i}" for i in range(len(raw))])
-        for col in ["title", "company", "location", "employment_type", "seniority", "description", "url"]:
-            src = mapping.columns.get(col)
-            out[col] = raw[src].where(raw[src].notna(), None).values if src else None
-        if mapping.company_strip_rating:
-            out["company"] = out["company"].map(lambda c: None if c is None or pd.isna(c) else str(c).split("\n")[0])
-        if "remote" in mapping.columns:
-            out["remote"] = raw[mapping.columns["remote"]].map(lambda v: True if str(v).strip() in {"1", "1.0", "True"} else None).values
-        else:
-            out["remote"] = None
-        out["salary_text"] = [_salary_text(r, mapping) for _, r in raw.iterrows()]
-        if "posted_at" in mapping.columns:
-            vals = pd.to_numeric(raw[mapping.columns["posted_at"]], errors="coerce")
-            out["posted_at"] = pd.to_datetime(vals, unit=mapping.posted_at_unit or "s", utc=True).values
-        else:
-            out["posted_at"] = pd.NaT
-        frames.append(out[POSTING_COLUMNS])
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=POSTING_COLUMNS)
-    if limit is not None:
-        df = df.head(limit)
-    return df

@@ -10,11 +10,9 @@ import pytest
 
 from skillmatch.sources.postings import (
     POSTING_COLUMNS,
-    CsvMapping,
     html_to_text,
     infer_role,
     parse_hn_header,
-    read_csv_source,
     read_hn_runs,
 )
 
@@ -169,94 +167,5 @@ def test_read_hn_runs_without_jobs_list_names_file(tmp_path: Path) -> None:
 
 def test_read_hn_runs_no_files_gives_empty_canonical_frame() -> None:
     df = read_hn_runs([])
-    assert df.empty
-    assert list(df.columns) == POSTING_COLUMNS
-
-
-# ---------------------------------------------------------------- read_csv_source
-
-MAPPING = CsvMapping(
-    source="tiny-csv",
-    pattern="*.csv",
-    columns={"title": "Job", "company": "Employer", "location": "Where", "description": "Body",
-             "posted_at": "when_ms", "remote": "is_remote", "salary_min": "lo", "salary_max": "hi",
-             "salary_period": "per"},
-    native_id=None,
-    posted_at_unit="ms",
-)
-
-
-def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    pd.DataFrame(rows).to_csv(path, index=False)
-    return path
-
-
-def test_read_csv_source_maps_columns_and_row_ids(tmp_path: Path) -> None:
-    f = _write_csv(tmp_path / "export.csv", [
-        {"Job": "Data Engineer", "Employer": "Acme", "Where": "Berlin", "Body": "Build pipelines.",
-         "when_ms": "1767225600000", "is_remote": "1", "lo": "50000", "hi": "70000", "per": "YEARLY"},
-        {"Job": "Nurse", "Employer": "", "Where": "Austin, TX", "Body": "Care for patients.",
-         "when_ms": "", "is_remote": "", "lo": "", "hi": "", "per": ""},
-    ])
-    df = read_csv_source(MAPPING, [f])
-    assert list(df.columns) == POSTING_COLUMNS
-    assert len(df) == 2
-    assert list(df["source"]) == ["tiny-csv", "tiny-csv"]
-    assert list(df["native_id"]) == ["export:0", "export:1"]  # row numbers, since native_id is None
-    assert list(df["source_row"]) == [0, 1]
-    assert list(df["source_file"]) == [str(f), str(f)]
-    assert list(df["title"]) == ["Data Engineer", "Nurse"]
-    assert df.loc[0, "company"] == "Acme"
-    assert df.loc[1, "company"] is None or pd.isna(df.loc[1, "company"])
-    assert df.loc[0, "location"] == "Berlin"
-    assert df.loc[0, "description"] == "Build pipelines."
-    assert df.loc[0, "remote"] is True
-    assert df.loc[1, "remote"] is None or pd.isna(df.loc[1, "remote"])
-    assert df.loc[0, "salary_text"] == "50,000-70,000 YEARLY"
-    assert pd.isna(df.loc[1, "salary_text"])
-    assert pd.Timestamp(df.loc[0, "posted_at"]).tz_localize(None) == pd.Timestamp("2026-01-01")
-    assert pd.isna(df.loc[1, "posted_at"])
-    # columns the mapping does not name are present but empty
-    assert df["url"].isna().all() and df["seniority"].isna().all()
-
-
-def test_read_csv_source_native_id_column_and_rating_strip(tmp_path: Path) -> None:
-    mapping = CsvMapping(source="gd", pattern="*.csv", native_id="id",
-                         columns={"title": "t", "company": "c", "description": "d", "salary_text": "s"},
-                         company_strip_rating=True)
-    f = _write_csv(tmp_path / "gd.csv", [
-        {"id": "17", "t": "Analyst", "c": "Acme Corp\n3.9", "d": "x", "s": "-1"},
-        {"id": "42", "t": "Engineer", "c": "Beta", "d": "y", "s": "$90K-$110K"},
-    ])
-    df = read_csv_source(mapping, [f])
-    assert list(df["native_id"]) == ["17", "42"]
-    assert list(df["company"]) == ["Acme Corp", "Beta"]
-    assert pd.isna(df.loc[0, "salary_text"])  # "-1" means no estimate
-    assert df.loc[1, "salary_text"] == "$90K-$110K"
-    assert df["posted_at"].isna().all()
-
-
-def test_read_csv_source_row_ids_unique_across_files_and_limit(tmp_path: Path) -> None:
-    rows = [{"Job": f"Role {i}", "Employer": "E", "Where": "W", "Body": "B", "when_ms": "", "is_remote": "",
-             "lo": "", "hi": "", "per": ""} for i in range(3)]
-    a = _write_csv(tmp_path / "part_a.csv", rows)
-    b = _write_csv(tmp_path / "part_b.csv", rows)
-    df = read_csv_source(MAPPING, [a, b])
-    assert df["native_id"].is_unique
-    assert list(df["native_id"])[:4] == ["part_a:0", "part_a:1", "part_a:2", "part_b:0"]
-    assert len(read_csv_source(MAPPING, [a, b], limit=4)) == 4
-
-
-def test_read_csv_source_missing_column_names_file(tmp_path: Path) -> None:
-    f = _write_csv(tmp_path / "short.csv", [{"Job": "Data Engineer", "Employer": "Acme"}])
-    with pytest.raises(ValueError) as err:
-        read_csv_source(MAPPING, [f])
-    msg = str(err.value)
-    assert str(f) in msg
-    assert "Body" in msg  # the missing mapped column is named
-
-
-def test_read_csv_source_no_files() -> None:
-    df = read_csv_source(MAPPING, [])
     assert df.empty
     assert list(df.columns) == POSTING_COLUMNS

@@ -109,12 +109,16 @@ def test_ingest_twice_appends_nothing(settings: Settings) -> None:
     files = sorted(settings.lake("bronze", "postings").rglob("*.parquet"))
     assert len(files) == 1
     second = ingest_postings(settings, "run_2")
-    assert second["appended"] == 0 and second["already_in_bronze"] == 8
+    # the watermark (path + checksum) says the landing file is unchanged: it is not even read
+    assert second["read"] == 0 and second["appended"] == 0 and second["files_unchanged"] == 1
     assert sorted(settings.lake("bronze", "postings").rglob("*.parquet")) == files
-    # re-running the same run id replaces its own file instead of doubling it
-    again = ingest_postings(settings, "run_1")
-    assert again["appended"] == 8
-    assert len(_bronze(settings)) == 8
+    # re-running the latest run id replaces its own file instead of doubling it
+    again = ingest_postings(settings, "run_2")
+    assert again["appended"] == 0 and len(_bronze(settings)) == 8
+    # an older run id run again after later runs keeps what it wrote, and adds nothing
+    old = ingest_postings(settings, "run_1")
+    assert old["appended"] == 0 and len(_bronze(settings)) == 8
+    assert sorted(settings.lake("bronze", "postings").rglob("*.parquet")) == files
 
 
 def test_validate_postings_end_to_end_clean(settings: Settings) -> None:

@@ -1,0 +1,161 @@
+"""Field normalisation shared by every postings connector: text decoding, mojibake repair, salaries, HTML."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+from skillmatch.sources.base import POSTING_COLUMNS
+
+_MOJIBAKE = re.compile("[\u00c3\u00c2\u00e2][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+_HTML = re.compile(r"<\s*/?\s*(?:p|br|div|li|ul|ol|span|strong|b|i|em|a|h[1-6]|script|style|table|tr|td)\b", re.I)
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode a text file's bytes; returns (text, encoding used).
+
+    Order: the declared encoding when the source config names one; UTF-8 (a BOM is dropped); the best guess of
+    ``charset_normalizer``; Latin-1 as the last resort (it maps every byte, so nothing is ever lost, and the
+    log says so). Mixed-encoding files decode under the guess and then have their mojibake repaired per field.
+    """
+    if declared:
+        return data.decode(declared), declared
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[: 1 << 20]).best()
+        if best is not None and best.encoding:
+            return data.decode(best.encoding, errors="strict"), best.encoding
+    except (UnicodeDecodeError, LookupError):
+        pass
+    return data.decode("latin-1"), "latin-1 (fallback)"
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8 text that was once decoded as cp1252/Latin-1 ("CafÃ©" -> "Café"); other text is unchanged."""
+    if not text or not _MOJIBAKE.search(text):
+        return text
+    for enc in ("cp1252", "latin-1"):
+        try:
+            fixed = text.encode(enc).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        return fixed
+    return text
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether a description carries HTML markup (raw or escaped) to convert to text."""
+    return bool(text) and bool(_HTML.search(text) or re.search(r"&lt;\s*/?\s*(?:p|br|div|li|ul)\b", text, re.I))
+
+
+_CURRENCY = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "CA$": "CAD", "C$": "CAD", "A$": "AUD",
+             "USD": "USD", "EUR": "EUR", "GBP": "GBP", "CAD": "CAD", "AUD": "AUD", "CHF": "CHF", "INR": "INR"}
+_PERIOD_WORDS = [("hour", r"(?:/|per |an? )\s*(?:hr|hour)|hourly|\bph\b"), ("day", r"(?:/|per |a )\s*day|daily"),
+                 ("week", r"(?:/|per |a )\s*week|weekly"), ("month", r"(?:/|per |a )\s*(?:mo|month)|monthly"),
+                 ("year", r"(?:/|per |a )\s*(?:yr|year|annum)|annual|yearly|\bpa\b|\bp\.a\.")]
+_PERIOD_NAMES = {"hourly": "hour", "hour": "hour", "daily": "day", "day": "day", "weekly": "week", "week": "week",
+                 "biweekly": "week", "monthly": "month", "month": "month", "yearly": "year", "year": "year",
+                 "annual": "year", "annually": "year"}
+_AMOUNT = re.compile(r"(?P<cur>US\$|CA\$|C\$|A\$|[$€£]|USD|EUR|GBP|CAD|AUD|CHF|INR)?\s?"
+                     r"(?P<num>\d{1,3}(?:[,.]\d{3})+|\d+(?:\.\d+)?)\s?(?P<k>[kK]\b|[mM]\b)?")
+
+
+def normalise_period(value: Any) -> str | None:
+    """A pay period from free text or an API enum ("YEARLY", "per-year-salary", "1 YEAR") as year/month/week/day/hour."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    low = str(value).strip().lower()
+    for word, period in _PERIOD_NAMES.items():
+        if word in low:
+            return period
+    return None
+
+
+def parse_salary(text: str | None) -> tuple[float | None, float | None, str | None, str | None]:
+    """(min, max, ISO currency, period) stated in a salary text such as "$53K-$91K (Glassdoor est.)",
+    "€60,000 - €75,000 per year", "$85/hr" or "150-180k + equity"; Nones for what the text does not state.
+
+    Only amounts with a currency sign or a k/M suffix count (a bare "5" in "5 days a week" is not a salary);
+    a range with k on one end only ("150-180k") applies it to both. Without a stated period, amounts under
+    1,000 are read as hourly and larger ones as yearly.
+    """
+    if not text or not str(text).strip():
+        return None, None, None, None
+    s = str(text)
+    hits = []
+    for m in _AMOUNT.finditer(s):
+        num = float(m.group("num").replace(",", "").replace(".", "") if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+",
+                                                                                     m.group("num"))
+                    else m.group("num"))
+        mult = {"k": 1e3, "m": 1e6}.get((m.group("k") or "").lower(), 1.0)
+        hits.append((num, mult, m.group("cur"), m.start(), m.end()))
+    # a range "150-180k": the bare first number takes the second's suffix
+    for i in range(len(hits) - 1):
+        a, b = hits[i], hits[i + 1]
+        if a[1] == 1.0 and b[1] > 1.0 and re.fullmatch(r"\s*(?:-|–|to)\s*", s[a[4]:b[3]]):
+            hits[i] = (a[0], b[1], a[2] or b[2], a[3], a[4])
+    amounts = [(n * mult, cur) for n, mult, cur, _, _ in hits if cur or mult > 1.0]
+    if not amounts:
+        return None, None, None, None
+    values = [v for v, _ in amounts[:2]]
+    cur = next((_CURRENCY.get(c.upper() if c.isalpha() else c) for _, c in amounts if c), None)
+    period = next((p for p, rx in _PERIOD_WORDS if re.search(rx, s, re.I)), None)
+    if period is None:
+        period = "hour" if max(values) < 1000 else "year"
+    return float(min(values)), float(max(values)), cur, period
+
+
+def _currency(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    v = value.strip()
+    return _CURRENCY.get(v.upper() if v.isalpha() else v, v.upper()[:3] if v.isalpha() else None)
+
+
+def canonical_postings(df: pd.DataFrame) -> pd.DataFrame:
+    """Normalise a connector's records in place of the canonical columns: text fields stripped and
+    mojibake-repaired, HTML descriptions as text, salary fields parsed from ``salary_text`` where the source gave
+    no structured salary, ``posted_at`` as UTC timestamps, types fixed for Parquet."""
+    from skillmatch.sources.postings import html_to_text
+
+    out = df.reindex(columns=POSTING_COLUMNS).copy()
+    for c in ["title", "company", "location", "employment_type", "seniority", "salary_text", "description", "url",
+              "salary_currency", "salary_period"]:
+        out[c] = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip()
+                            else fix_mojibake(str(v).strip()) for v in out[c]], index=out.index, dtype=object)
+    for c in ["description", "title"]:
+        out[c] = pd.Series([html_to_text(t) if isinstance(t, str) and looks_like_html(t) else t for t in out[c]],
+                           index=out.index, dtype=object)
+    for c in ["salary_min", "salary_max"]:
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    parsed = [parse_salary(t) if pd.isna(lo) and pd.isna(hi) else None
+              for t, lo, hi in zip(out["salary_text"], out["salary_min"], out["salary_max"])]
+    for i, p in enumerate(parsed):
+        if p is not None and p[0] is not None:
+            out.iat[i, out.columns.get_loc("salary_min")] = p[0]
+            out.iat[i, out.columns.get_loc("salary_max")] = p[1]
+            if not isinstance(out.iat[i, out.columns.get_loc("salary_currency")], str):
+                out.iat[i, out.columns.get_loc("salary_currency")] = p[2]
+            if not isinstance(out.iat[i, out.columns.get_loc("salary_period")], str):
+                out.iat[i, out.columns.get_loc("salary_period")] = p[3]
+    out["salary_period"] = [normalise_period(p) if isinstance(p, str) else None for p in out["salary_period"]]
+    out["salary_currency"] = [_currency(c) for c in out["salary_currency"]]
+    for c in ["salary_min", "salary_max"]:
+        out[c] = out[c].astype("Float64")
+    out["native_id"] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                        for v in out["native_id"]]
+    out["source_file"] = out["source_file"].astype("string")
+    out["source_row"] = pd.to_numeric(out["source_row"], errors="coerce").astype("Int64")
+    out["remote"] = out["remote"].astype("boolean")
+    out["posted_at"] = pd.to_datetime(out["posted_at"], utc=True, errors="coerce")
+    for c in ["title", "company", "location", "employment_type", "seniority", "salary_text", "description", "url",
+              "salary_currency", "salary_period", "native_id", "source"]:
+        out[c] = out[c].astype("string")
+    return out

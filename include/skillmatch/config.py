@@ -9,7 +9,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The project checkout (dags/, include/gx, include/sources.yaml, models/): this file's grandparent in an editable
+# install; an image that installs the package into site-packages sets SKILLMATCH_HOME (the Dockerfile does).
+PROJECT_ROOT = Path(os.environ.get("SKILLMATCH_HOME") or Path(__file__).resolve().parents[2])
 
 
 def _env_int(name: str, default: int | None) -> int | None:
@@ -64,6 +66,9 @@ class Settings:
     match_refit_days: int = 7  # a full match recompute (refitting IDF and the embedding centre) at least this often
     match_full_share: float = 0.25  # ... or when more than this share of resumes or postings changed
     match_force_full: bool = False
+    dq_max_invalid_share: float = 0.05  # more than this share of distinct records invalid fails the validate task
+    dq_min_unique_description_share: float = 0.9  # duplicate-description rate at most 10 % (batch expectation)
+    dq_min_english_share: float = 0.9  # language = English share (batch expectation)
 
     @property
     def warehouse_path(self) -> Path:
@@ -118,4 +123,7 @@ def load_settings() -> Settings:
         match_refit_days=_env_int("SKILLMATCH_MATCH_REFIT_DAYS", 7) or 0,
         match_full_share=_env_float("SKILLMATCH_MATCH_FULL_SHARE", 0.25),
         match_force_full=os.environ.get("SKILLMATCH_MATCH_FULL", "0").strip().lower() in {"1", "true", "yes"},
+        dq_max_invalid_share=_env_float("SKILLMATCH_DQ_MAX_INVALID_SHARE", 0.05),
+        dq_min_unique_description_share=_env_float("SKILLMATCH_DQ_MIN_UNIQUE_DESCRIPTION_SHARE", 0.9),
+        dq_min_english_share=_env_float("SKILLMATCH_DQ_MIN_ENGLISH_SHARE", 0.9),
     )

@@ -14,6 +14,7 @@ TABLES = ["dim_job_posting", "dim_candidate", "dim_skill", "fact_posting_skill",
           "mart_skill_trend", "dq_check_result"]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}")
+POSTING_SOURCES = ["hn-who-is-hiring", "linkedin-2023-24-sample", "glassdoor-2020", "linkedin-ca-2018"]
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ def _reconciliation(data: Path) -> dict[tuple[str, str], tuple[int, int]]:
 
 @pytest.mark.skipif(not (SHARED_DATA / "postings").is_dir(),
                     reason=f"real data not found at {SHARED_DATA} (set SKILLMATCH_SHARED_DIR)")
-def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, monkeypatch) -> None:
+def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, monkeypatch, caplog, capfd) -> None:
     data = tmp_path / "lake"
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(data))
     monkeypatch.setenv("SKILLMATCH_SHARED_DIR", str(SHARED_DATA))
@@ -61,7 +62,14 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
     monkeypatch.setenv("SKILLMATCH_MAX_POSTINGS_PER_SOURCE", "75")
     monkeypatch.setenv("SKILLMATCH_MAX_RESUMES", "60")
     monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    caplog.set_level("INFO")
     _run_chain()
+    # privacy: no email or phone number from the resumes reaches the task logs
+    out, err = capfd.readouterr()
+    logs = caplog.text + out + err
+    assert "stage ingest_resumes" in logs and "validate resumes" in logs  # the logs were captured
+    assert not EMAIL.search(logs) and not PHONE.search(logs)
+    assert (data / "dq" / "gx" / "data_docs" / "index.html").is_file()  # Data Docs built on the run
     first = _counts(data / "warehouse.duckdb")
     for t in TABLES:
         assert first[t] > 0, f"marts.{t} is empty"
@@ -114,8 +122,21 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         assert expected <= methods, methods
         # every stage of the run so far left its pipeline_run record (the marts stage's own comes next run)
         stages = {r[0] for r in con.execute("SELECT stage FROM marts.pipeline_run WHERE status = 'success'").fetchall()}
-        assert stages >= {"ingest_postings", "ingest_resumes", "validate_postings", "validate_resumes",
+        assert stages >= {"ingest_resumes", "validate_postings", "validate_resumes",
                           "extract_postings", "extract_resumes", "match", "paths"}, stages
+        # one mapped ingest task per configured postings source, each with its own record
+        assert {s for s in stages if s.startswith("ingest_postings[")} == {
+            f"ingest_postings[{src}]" for src in POSTING_SOURCES}
+        # reconciliation per source and stage, and it holds
+        recon_rows = con.execute("SELECT stage, entity, source, holds FROM marts.dq_reconciliation").fetchall()
+        assert {(st, src) for st, _, src, _ in recon_rows} == {
+            (st, src) for st in ("ingest", "validate") for src in [*POSTING_SOURCES, "resumes-pdf"]}
+        assert all(h for *_, h in recon_rows)
+        # privacy: no contact detail from the resumes reaches the candidate-side marts
+        for table in ("dim_candidate", "fact_candidate_skill", "fact_match", "fact_learning_step",
+                      "quarantine_record"):
+            text = " ".join(map(str, con.execute(f"SELECT * FROM marts.{table}").df().to_numpy().ravel()))
+            assert not EMAIL.search(text) and not PHONE.search(text), table
     finally:
         con.close()
     from skillmatch.config import load_settings

@@ -24,11 +24,11 @@ def settings(tmp_path, monkeypatch):  # noqa: ANN201
 
 
 def test_run_stage_records_success_and_failure(settings, monkeypatch) -> None:
-    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s: {"silver": 90, "quarantine": 7,
-                                                                              "duplicates": 3})
+    monkeypatch.setattr(orchestration, "_dispatch",
+                        lambda stage, run_id, s, part=None: {"silver": 90, "quarantine": 7, "duplicates": 3})
     assert orchestration.run_stage("validate_postings", "scheduled__2026-11-23T02:00")["silver"] == 90
 
-    def boom(stage, run_id, s):  # noqa: ANN001, ANN202
+    def boom(stage, run_id, s, part=None):  # noqa: ANN001, ANN202
         raise RuntimeError("CUDA out of memory")
 
     monkeypatch.setattr(orchestration, "_dispatch", boom)
@@ -44,12 +44,26 @@ def test_run_stage_records_success_and_failure(settings, monkeypatch) -> None:
     assert bad["status"] == "failed" and bad["error"] == "RuntimeError: CUDA out of memory"
     assert pd.isna(bad["rows_out"])
     # a retry of the same stage in the same run replaces its record
-    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s: {"documents": 5, "skill_rows": 40})
+    monkeypatch.setattr(orchestration, "_dispatch",
+                        lambda stage, run_id, s, part=None: {"documents": 5, "skill_rows": 40})
     orchestration.run_stage("extract_postings", "scheduled__2026-11-23T02:00")
     runs = ops.pipeline_runs(settings)
     assert len(runs) == 2
     again = runs[runs["stage"] == "extract_postings"].iloc[0]
     assert (again["status"], again["rows_in"], again["rows_out"]) == ("success", 5, 40)
+
+
+def test_mapped_task_parts_keep_one_record_each(settings, monkeypatch) -> None:
+    seen = []
+    monkeypatch.setattr(orchestration, "_dispatch",
+                        lambda stage, run_id, s, part=None: seen.append(part) or {"read": 10, "appended": 8})
+    for source in ("hn-who-is-hiring", "glassdoor-2020"):
+        orchestration.run_stage("ingest_postings", "scheduled__2026-11-23T02:00", part=source)
+    assert seen == ["hn-who-is-hiring", "glassdoor-2020"]  # the part reaches the stage
+    runs = ops.pipeline_runs(settings).set_index("stage")
+    assert sorted(runs.index) == ["ingest_postings[glassdoor-2020]", "ingest_postings[hn-who-is-hiring]"]
+    assert set(runs["dag_id"]) == {"skillmatch_ingest"}
+    assert list(runs["rows_in"]) == [10, 10] and list(runs["rows_out"]) == [8, 8]
 
 
 def _marts(settings, age_hours: float) -> None:
@@ -76,7 +90,7 @@ def test_status_healthy_then_stale_then_unreconciled_then_failed(settings, monke
 
     _marts(settings, age_hours=3)
     _dq(settings, reconciled=True)  # an older run's failure (r1) no longer counts
-    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s: {"rows": 1})
+    monkeypatch.setattr(orchestration, "_dispatch", lambda stage, run_id, s, part=None: {"rows": 1})
     orchestration.run_stage("marts", "r2")
     report, code = ops.status_report(settings, 26)
     assert code == 0 and report["healthy"], report["problems"]
@@ -96,7 +110,7 @@ def test_status_healthy_then_stale_then_unreconciled_then_failed(settings, monke
 
     _dq(settings, reconciled=True)
 
-    def boom(stage, run_id, s):  # noqa: ANN001, ANN202
+    def boom(stage, run_id, s, part=None):  # noqa: ANN001, ANN202
         raise ValueError("warehouse is locked")
 
     monkeypatch.setattr(orchestration, "_dispatch", boom)

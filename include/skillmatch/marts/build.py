@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 MART_TABLES = ["dim_skill", "dim_skill_hierarchy", "dim_job_posting", "dim_candidate", "fact_posting_skill",
                "fact_candidate_skill", "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand",
-               "mart_skill_demand_weekly", "mart_skill_trend", "dq_check_result",
+               "mart_skill_demand_weekly", "mart_skill_trend", "dq_check_result", "dq_reconciliation",
                "quarantine_record", "pipeline_run"]
 
 
@@ -36,11 +36,19 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     steps = read_parquet(lake("gold", "fact_learning_step.parquet"))
     n_post = fps.groupby("posting_id").size()
     n_cand = fcs.groupby("candidate_id").size()
-    dim_posting = posts[["posting_id", "source", "native_id", "title", "company", "location", "remote",
-                         "employment_type", "seniority", "salary_text", "posted_at", "url", "ingested_at"]].copy()
+    dim_posting = posts.reindex(columns=[
+        "posting_id", "source", "native_id", "title", "company", "location", "remote", "employment_type",
+        "seniority", "salary_text", "salary_min", "salary_max", "salary_currency", "salary_period", "posted_at",
+        "url", "ingested_at"]).copy()
     dim_posting["n_skills"] = dim_posting["posting_id"].map(n_post).fillna(0).astype("int64")
     dim_posting["is_synthetic"] = dim_posting["source"].eq("synthetic-sample")
-    dim_cand = res[["candidate_id", "source", "category", "pages", "ingested_at"]].copy()
+    dim_cand = res.reindex(columns=["candidate_id", "source", "category", "pages", "years_experience",
+                                    "ingested_at"]).copy()
+    dim_cand["sections_found"] = [
+        ",".join(n for n in ("summary", "experience", "education", "skills")
+                 if isinstance(r.get(f"section_{n}"), str) and r.get(f"section_{n}"))
+        for r in res.reindex(columns=[f"section_{n}" for n in ("summary", "experience", "education", "skills")])
+        .to_dict("records")]
     dim_cand["text_chars"] = res["text"].str.len()
     dim_cand["n_skills"] = dim_cand["candidate_id"].map(n_cand).fillna(0).astype("int64")
     dim_cand["is_synthetic"] = dim_cand["source"].eq("synthetic-sample")
@@ -66,6 +74,20 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
             quarantine.append(pd.DataFrame({"entity": entity, "record_id": q[id_col].astype("string"),
                                             "source": q["source"], "reason": q["reason"],
                                             "run_id": q["run_id"], "ingested_at": q["ingested_at"]}))
+    rejects = lake("quarantine", "ingest_rejects")
+    if rejects.exists():
+        r = read_parquet(rejects)
+        if len(r):
+            # files and records rejected whole at ingest: the record id is the file (or file#record) named
+            from skillmatch.validation.pii import candidate_id, pseudonym_key
+
+            key = pseudonym_key(settings.data_dir)
+            # a resume's file name can name the person: the mart carries its pseudonym, as for any resume
+            ids = [candidate_id(key, src, f) if ent == "resumes" else f
+                   for ent, src, f in zip(r["entity"], r["source"], r["source_file"])]
+            quarantine.append(pd.DataFrame({"entity": r["entity"] + "_file", "record_id": ids,
+                                            "source": r["source"], "reason": r["error"], "run_id": r["run_id"],
+                                            "ingested_at": r["rejected_at"]}))
     quarantine_df = (pd.concat(quarantine, ignore_index=True) if quarantine else
                      pd.DataFrame(columns=["entity", "record_id", "source", "reason", "run_id", "ingested_at"]))
     return {
@@ -82,9 +104,18 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
         "mart_skill_demand_weekly": weekly,
         "mart_skill_trend": trends,
         "dq_check_result": read_parquet(lake("dq", "dq_check_result")),
+        "dq_reconciliation": _reconciliation(settings),
         "quarantine_record": quarantine_df,
         "pipeline_run": pipeline_runs(settings),
     }
+
+
+def _reconciliation(settings: Settings) -> pd.DataFrame:
+    from skillmatch.sources.ingest import RECONCILIATION_COLUMNS
+
+    folder = settings.lake("dq", "dq_reconciliation")
+    df = read_parquet(folder) if folder.exists() else pd.DataFrame()
+    return df.reindex(columns=RECONCILIATION_COLUMNS) if len(df) else pd.DataFrame(columns=RECONCILIATION_COLUMNS)
 
 
 def _comment(con, tables: list[str]) -> None:  # noqa: ANN001 - duckdb connection

@@ -47,7 +47,10 @@ class FileWatermarkConnector(PostingConnector):
         pattern = str(self.spec.get("pattern") or self.default_pattern)
         if ".." in pattern.replace("\\", "/").split("/") or pattern.startswith("/"):
             raise ValueError(f"source {self.name}: pattern {pattern!r} may not leave the landing folder")
-        fs, root = fsspec.core.url_to_fs(path)
+        # storage_options: e.g. {"client_kwargs": {"endpoint_url": ...}} for an S3-compatible store; credentials
+        # come from the environment (AWS_ACCESS_KEY_ID...) as fsspec / botocore read them, never from the config
+        fs, root = fsspec.core.url_to_fs(path, **dict(self.spec.get("storage_options") or {}))
+        fs.invalidate_cache()  # object stores list through a cache: a long-lived worker must see new files
         if not fs.isdir(root):
             raise FileNotFoundError(f"source {self.name}: landing folder {path} does not exist")
         root = root.rstrip("/")
@@ -114,7 +117,8 @@ class FileWatermarkConnector(PostingConnector):
 class LandingFolderConnector(FileWatermarkConnector):
     """Files in a landing folder with a declarative column mapping (``columns``: canonical name -> column).
 
-    Spec keys: ``path``, ``pattern``, ``format`` (csv | json | jsonl | parquet; by suffix when absent),
+    Spec keys: ``path`` (a folder or an fsspec URI such as ``s3://bucket/prefix``), ``storage_options``,
+    ``pattern``, ``format`` (csv | json | jsonl | parquet; by suffix when absent),
     ``columns``, ``delimiter`` (sniffed when absent), ``encoding`` (detected when absent), ``records_key`` (the
     list inside a JSON object, e.g. ``jobs``), ``posted_at_unit`` (s | ms for epoch numbers),
     ``null_values`` (strings that mean missing, e.g. "-1"), ``company_strip_rating``, ``constants``.
@@ -163,6 +167,8 @@ class LandingFolderConnector(FileWatermarkConnector):
                 delimiter = csv.Sniffer().sniff(text[:65536].split("\n", 1)[0] or text[:65536], ",;\t|").delimiter
             except csv.Error:
                 delimiter = ","
+        # one field may be as large as the file (a 10 MB description): the csv module's default limit is 128 KiB
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
         try:
             raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                               na_values=[""] + list(self.spec.get("null_values") or []), engine="python")
@@ -253,6 +259,8 @@ def _truthy(v: Any) -> bool | None:
 def _parse_dates(values: pd.Series, unit: str | None) -> pd.Series:
     """Dates in the formats sources use: epoch numbers (``unit``), ISO 8601 with or without zone, "03/15/2026",
     "15 Mar 2026", "March 15, 2026"; an unparseable value becomes missing (never a wrong date)."""
+    if pd.api.types.is_datetime64_any_dtype(values):  # a Parquet timestamp column: to_numeric would give ns
+        return pd.to_datetime(values, utc=True)
     nums = pd.to_numeric(values, errors="coerce")
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     is_num = nums.notna()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Any
 
 import pandas as pd
@@ -10,15 +11,18 @@ import pandas as pd
 from skillmatch.sources.base import POSTING_COLUMNS
 
 _MOJIBAKE = re.compile("[\u00c3\u00c2\u00e2][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+_WESTERN_SIGNS = set("€£°«»–—‘’‚“”„…•™©®§¶·¿¡ºª×÷±½¼¾\xa0")
 _HTML = re.compile(r"<\s*/?\s*(?:p|br|div|li|ul|ol|span|strong|b|i|em|a|h[1-6]|script|style|table|tr|td)\b", re.I)
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode a text file's bytes; returns (text, encoding used).
 
-    Order: the declared encoding when the source config names one; UTF-8 (a BOM is dropped); the best guess of
-    ``charset_normalizer``; Latin-1 as the last resort (it maps every byte, so nothing is ever lost, and the
-    log says so). Mixed-encoding files decode under the guess and then have their mojibake repaired per field.
+    Order: the declared encoding when the source config names one; UTF-8 (a BOM is dropped); a file that is
+    mostly UTF-8 with some lines in a legacy 8-bit encoding (exports concatenated together) line by line, UTF-8
+    where a line decodes as UTF-8 and cp1252 elsewhere; the best guess of ``charset_normalizer``, except that
+    Western 8-bit text is read as cp1252 (see :func:`_western`); Latin-1 as the last resort (it maps every byte,
+    so nothing is ever lost, and the log says so). Mojibake left in a field is repaired per field afterwards.
     """
     if declared:
         return data.decode(declared), declared
@@ -26,15 +30,63 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    lines = data.split(b"\n")
+    utf8 = [_utf8(line) for line in lines]
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")) and any(
+            t is not None and not line.isascii() for t, line in zip(utf8, lines)):
+        return "\n".join(_cp1252(line) if t is None else t for t, line in zip(utf8, lines)), "utf-8+cp1252 (mixed)"
     try:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data[: 1 << 20]).best()
         if best is not None and best.encoding:
-            return data.decode(best.encoding, errors="strict"), best.encoding
+            text = data.decode(best.encoding, errors="strict")
+            if _western(data, text):
+                return _cp1252(data), "cp1252"
+            return text, best.encoding
     except (UnicodeDecodeError, LookupError):
         pass
     return data.decode("latin-1"), "latin-1 (fallback)"
+
+
+def _utf8(line: bytes) -> str | None:
+    """One line as UTF-8 (a BOM dropped), or None when it is not UTF-8."""
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _cp1252(data: bytes) -> str:
+    """``data`` as cp1252 (as Latin-1 when it holds one of the five bytes cp1252 leaves undefined)."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _western(data: bytes, guessed: str) -> bool:
+    """Whether bytes ``charset_normalizer`` decoded as ``guessed`` are better read as cp1252.
+
+    On a small file its guess among 8-bit code pages is close to arbitrary (cp1250 for "Société São Paulo", which
+    gives "Săo"; big5 for a Latin-1 file whose accents stand alone between ASCII letters). cp1252 is taken when the
+    guess is itself Latin-script (or a multi-byte encoding although the non-ASCII bytes stand alone, as 8-bit
+    accents do) and cp1252 reads every non-ASCII byte as a Latin letter or common Western sign. A guess in another
+    script (Cyrillic, Greek, CJK text) stands, and so does Central European text with letters cp1252 lacks ("ł"
+    would read as "³"); a source in another code page can always declare ``encoding:``.
+    """
+    def latin(chars: set[str]) -> bool:
+        return all(c in _WESTERN_SIGNS or unicodedata.name(c, "").startswith("LATIN") for c in chars)
+
+    runs = [len(r) for r in re.findall(rb"[\x80-\xff]+", data)]
+    if not runs or b"\x00" in data:  # NUL bytes: UTF-16/32 text, not an 8-bit code page
+        return False
+    if len(guessed) == len(data):  # an 8-bit guess: is it a Latin-script one?
+        if not all(not c.isalpha() or unicodedata.name(c, "").startswith("LATIN") for c in guessed if ord(c) > 127):
+            return False
+    elif sum(r == 1 for r in runs) < 0.8 * len(runs):  # a multi-byte guess: do the bytes come in runs?
+        return False
+    return latin({c for c in _cp1252(data) if ord(c) > 127})
 
 
 def fix_mojibake(text: str) -> str:

@@ -1,6 +1,7 @@
 """Unit tests for skillmatch.validation.validate: the GX suite runner and bronze -> silver validation."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ GOOD = ("Build and operate data pipelines in Python and SQL for our analytics pl
 NOT_NULL_TITLE = "ExpectColumnValuesToNotBeNull(title)"
 DESC_LENGTH = "ExpectColumnValueLengthsToBeBetween(description)"
 POSTED_BETWEEN = "ExpectColumnValuesToBeBetween(posted_at)"
+UNIQUE_DESC = "ExpectColumnProportionOfUniqueValuesToBeBetween(description)"
 
 
 @pytest.fixture()
@@ -27,6 +29,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     monkeypatch.setenv("SKILLMATCH_SOURCE", "synthetic")
     monkeypatch.setenv("SKILLMATCH_MAX_POSTINGS_PER_SOURCE", "8")
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
+    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "1")  # these batches are bad on purpose
     s = load_settings()
     assert s.data_dir == tmp_path and s.source_mode == "synthetic"
     return s
@@ -52,12 +55,18 @@ def test_run_suite_flags_exactly_the_bad_rows(settings: Settings) -> None:
     assert [r["check_name"] for r in results] == [c.name for c in checks]  # suite order kept
     by_name = {r["check_name"]: r for r in results}
     expected_bad = {NOT_NULL_TITLE: 1, DESC_LENGTH: 1, POSTED_BETWEEN: 1}
+    row_level = {c.name for c in checks if c.row_level}
     for name, r in by_name.items():
+        if name not in row_level:
+            continue
         assert r["element_count"] == 4
         assert r["unexpected_count"] == expected_bad.get(name, 0), name
         assert r["success"] is (name not in expected_bad), name
     assert by_name[NOT_NULL_TITLE]["column_name"] == "title"
     assert by_name[DESC_LENGTH]["unexpected_percent"] == pytest.approx(25.0)
+    # batch level: three of the four descriptions are the same text, over the duplicate-description rate
+    unique = by_name[UNIQUE_DESC]
+    assert unique["success"] is False and json.loads(unique["details"])["observed_value"] == pytest.approx(0.5)
 
 
 def test_run_suite_one_row_breaking_several_checks(settings: Settings) -> None:
@@ -80,7 +89,8 @@ def test_run_suite_one_row_breaking_several_checks(settings: Settings) -> None:
 
 def test_run_suite_all_good(settings: Settings) -> None:
     df = pd.DataFrame({"posting_id": ["a"], "title": ["Data Engineer"], "description": [GOOD],
-                       "posted_at": [utcnow()]})
+                       "posted_at": [utcnow()], "source": ["src"], "salary_min": [50_000.0],
+                       "salary_max": [70_000.0], "salary_period": ["year"], "is_english": [1.0]})
     failures, results = run_suite(df, "postings", posting_suite(settings))
     assert failures == {}
     assert all(r["success"] and r["unexpected_count"] == 0 for r in results)
@@ -196,3 +206,43 @@ def test_validate_postings_requires_bronze(settings: Settings) -> None:
     settings.lake("bronze", "postings").mkdir(parents=True)
     with pytest.raises(ValueError, match="bronze postings are empty"):
         validate_postings(settings, "val_0")
+
+
+def test_validate_builds_data_docs_and_stores_reconciliation(settings: Settings) -> None:
+    ingest_postings(settings, "run_1")
+    validate_postings(settings, "val_1")
+    index = settings.lake("dq", "gx", "data_docs", "index.html")
+    assert index.is_file() and "postings" in index.read_text(encoding="utf-8")
+    pages = list(settings.lake("dq", "gx", "data_docs", "validations", "postings").rglob("*.html"))
+    assert len(pages) == 1  # one validation page for this run
+    recon = read_parquet(settings.lake("dq", "dq_reconciliation"))
+    ingest = recon[recon["stage"] == "ingest"].iloc[0]
+    assert (ingest["fetched"], ingest["bronze_new"], ingest["already_seen"], bool(ingest["holds"])) == (8, 8, 0, True)
+    val = recon[recon["stage"] == "validate"].iloc[0]
+    assert (val["source"], val["bronze"], val["silver"], val["quarantine"], val["duplicates"]) == (
+        SYNTHETIC_SOURCE, 8, 8, 0, 0)
+    assert bool(val["holds"])
+    # the checked-in project is never written to: run-time outputs go to the lake
+    from skillmatch.validation.validate import GX_PROJECT
+
+    assert not (GX_PROJECT / "gx" / "uncommitted").exists()
+
+
+def test_invalid_share_over_threshold_fails_with_a_readable_message(settings: Settings,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest_postings(settings, "run_1")
+    bronze = _bronze(settings).drop(columns=["ingest_date"])
+    bad = bronze.head(2).copy()
+    bad["native_id"] = ["bad-1", "bad-2"]
+    bad["description"] = "Too short."
+    bad["record_hash"] = ["h1", "h2"]
+    write_parquet_atomic(bad, settings.lake("bronze", "postings", "ingest_date=2099-01-01", "run=bad.parquet"))
+    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "0.05")
+    with pytest.raises(ValueError) as err:
+        validate_postings(load_settings(), "val_bad")
+    msg = str(err.value)
+    assert "2 of 10 records (20.0%) failed validation, over the 5% threshold" in msg
+    assert "ExpectColumnValueLengthsToBeBetween(description) (2)" in msg
+    # silver and quarantine were still written, so the reasons can be read
+    quarantine = read_parquet(settings.lake("quarantine", "postings.parquet"))
+    assert sorted(quarantine["native_id"]) == ["bad-1", "bad-2"]

@@ -86,8 +86,36 @@ def run_stage(stage: str, run_id: str, part: str | None = None) -> dict[str, Any
     except Exception as exc:
         record_stage(s, label, run_id, started, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
-    record_stage(s, label, run_id, started, "success", counts=counts if isinstance(counts, dict) else {})
+    record = record_stage(s, label, run_id, started, "success", counts=counts if isinstance(counts, dict) else {})
+    _annotate_asset_events(record.iloc[0].to_dict(), counts if isinstance(counts, dict) else {})
     return counts
+
+
+def _annotate_asset_events(record: dict[str, Any], counts: dict[str, Any]) -> None:
+    """Inside an Airflow task, attach what the stage did to the asset events of the task's outlets, so the Assets
+    view shows it: rows in / out, the stage's integer counts, the data-quality pass rate (validation), the tagger
+    and taxonomy versions. Outside a task (CLI, tests calling stages) there is nothing to annotate."""
+    try:
+        from airflow.sdk import get_current_context
+
+        ctx = get_current_context()
+    except Exception:  # not running inside a task
+        return
+    outlets = list(getattr(ctx.get("task"), "outlets", None) or [])
+    if not outlets:
+        return
+
+    def plain(v: Any) -> Any:
+        return None if v is None or v != v else v.item() if hasattr(v, "item") else v  # NaN / numpy -> JSON
+
+    extra: dict[str, Any] = {"stage": record["stage"], "rows_in": plain(record["rows_in"]),
+                             "rows_out": plain(record["rows_out"]), "seconds": plain(record["seconds"]),
+                             "tagger_version": record["tagger_version"], "taxonomy_version": record["taxonomy_version"],
+                             "counts": {k: v for k, v in counts.items() if isinstance(v, (int, float, str, bool))}}
+    if counts.get("checks"):
+        extra["dq_pass_rate"] = round(1 - int(counts.get("checks_failed", 0)) / int(counts["checks"]), 4)
+    for outlet in outlets:
+        ctx["outlet_events"][outlet].extra = extra
 
 
 def posting_sources() -> list[str]:

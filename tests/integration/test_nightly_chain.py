@@ -29,6 +29,19 @@ def _run_chain() -> None:
         assert str(run.state) in {"success", "DagRunState.SUCCESS"}, f"{dag_id} ended {run.state}"
 
 
+def _asset_event_extras() -> dict[str, list[dict]]:
+    """The ``extra`` of every asset event in the Airflow metadata DB, by asset name."""
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    out: dict[str, list[dict]] = {}
+    with create_session() as session:
+        for event in session.scalars(select(AssetEvent)):
+            out.setdefault(event.asset.name, []).append(dict(event.extra or {}))
+    return out
+
+
 def _counts(db: Path) -> dict[str, int]:
     import duckdb
 
@@ -70,6 +83,14 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
     assert "stage ingest_resumes" in logs and "validate resumes" in logs  # the logs were captured
     assert not EMAIL.search(logs) and not PHONE.search(logs)
     assert (data / "dq" / "gx" / "data_docs" / "index.html").is_file()  # Data Docs built on the run
+    # asset events carry what the stage did (the Airflow Assets view shows it)
+    extras = _asset_event_extras()
+    assert sorted(e["stage"] for e in extras["skillmatch.bronze_postings"]) == sorted(
+        f"ingest_postings[{src}]" for src in POSTING_SOURCES)
+    (silver,) = extras["skillmatch.silver_postings"]
+    assert silver["rows_out"] > 200 and 0 < silver["dq_pass_rate"] <= 1 and silver["counts"]["checks"] >= 13
+    (warehouse,) = extras["skillmatch.warehouse"]
+    assert warehouse["rows_out"] > 0 and warehouse["taxonomy_version"]
     first = _counts(data / "warehouse.duckdb")
     for t in TABLES:
         assert first[t] > 0, f"marts.{t} is empty"

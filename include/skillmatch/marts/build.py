@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from pathlib import Path
 
 import pandas as pd
 
@@ -136,23 +137,26 @@ def _comment(con, tables: list[str]) -> None:  # noqa: ANN001 - duckdb connectio
                 log.warning("marts.%s.%s is not in the data dictionary", table, col)
 
 
-def build_marts(settings: Settings) -> dict[str, int]:
-    """Write Parquet marts and swap in a freshly built DuckDB warehouse; returns rows per table."""
+def swap_in_warehouse(target: Path, tables: dict[str, Path]) -> Path:
+    """Build a DuckDB file with one ``marts.<name>`` table per Parquet file (plus a ``main`` view each and the
+    data dictionary's comments) under a temporary name, then rename it over ``target`` in one step.
+
+    Readers never see a half-built warehouse: a connection opened before the swap keeps reading the complete old
+    file (the rename does not touch an open file), a process that connects after it reads the complete new one,
+    and an open reader never blocks the nightly writer. (Within one process DuckDB shares a database instance per
+    path while any connection to it is open, so a long-lived reader process sees the new version once its
+    connections are closed; the dashboard opens and closes one per request.)
+    """
     import duckdb
 
-    frames = mart_frames(settings)
-    for name, df in frames.items():
-        write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
-    target = settings.warehouse_path
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         con = duckdb.connect(str(tmp))
         con.execute("CREATE SCHEMA marts")
-        for name in frames:
-            path = settings.lake("marts", f"{name}.parquet").resolve()
-            con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM read_parquet('{path}')")
+        for name, path in tables.items():
+            con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM read_parquet(?)", [str(path.resolve())])
             con.execute(f"CREATE VIEW main.{name} AS SELECT * FROM marts.{name}")
-        _comment(con, list(frames))
+        _comment(con, list(tables))
         con.execute("CHECKPOINT")
         con.close()
         os.replace(tmp, target)
@@ -160,6 +164,16 @@ def build_marts(settings: Settings) -> dict[str, int]:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             if leftover.exists():
                 leftover.unlink()
+    return target
+
+
+def build_marts(settings: Settings) -> dict[str, int]:
+    """Write Parquet marts and swap in a freshly built DuckDB warehouse; returns rows per table."""
+    frames = mart_frames(settings)
+    for name, df in frames.items():
+        write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
+    target = swap_in_warehouse(settings.warehouse_path,
+                               {name: settings.lake("marts", f"{name}.parquet") for name in frames})
     counts = {name: len(df) for name, df in frames.items()}
     log.info("marts written to %s: %s", target, counts)
     return counts

@@ -213,7 +213,7 @@ def _write(settings: Settings, entity: str, run_id: str, silver: pd.DataFrame, q
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
     write_parquet_atomic(dq[DQ_COLUMNS], settings.lake("dq", "dq_check_result", f"{entity}__{safe}.parquet"))
     counts = {"silver": len(silver), "quarantine": len(quarantine), "duplicates": len(dups),
-              "checks_failed": int((~dq["success"]).sum())}
+              "checks_failed": int((~dq["success"]).sum()), "checks": len(dq)}
     log.info("validate %s: %s", entity, counts)
     log.info("validate %s: Data Docs at %s", entity, data_docs_index(settings))
     return counts

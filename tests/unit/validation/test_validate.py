@@ -136,7 +136,7 @@ def test_validate_postings_end_to_end_clean(settings: Settings) -> None:
     bronze = _bronze(settings)
     assert set(bronze["source"]) == {SYNTHETIC_SOURCE}
     counts = validate_postings(settings, "val_1")
-    assert counts == {"silver": 8, "quarantine": 0, "duplicates": 0, "checks_failed": 0}
+    assert counts == {"silver": 8, "quarantine": 0, "duplicates": 0, "checks_failed": 0, "checks": 14}
     assert _reconciles(settings, bronze) == {"silver": 8, "quarantine": 0, "duplicates": 0}
     silver = read_parquet(settings.lake("silver", "postings.parquet"))
     assert silver["posting_id"].is_unique

@@ -1,0 +1,72 @@
+"""Readers of the warehouse never see a half-written state while the nightly run replaces it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from skillmatch.lake import write_parquet_atomic
+from skillmatch.marts.build import swap_in_warehouse
+
+
+def _tables(root: Path, version: int, n: int) -> dict[str, Path]:
+    """Two marts that must agree with each other (same version, same row count)."""
+    return {name: write_parquet_atomic(pd.DataFrame({"version": [version] * n, "i": range(n)}),
+                                       root / f"v{version}" / f"{name}.parquet")
+            for name in ("dim_candidate", "fact_match")}
+
+
+SNAPSHOT = ("SELECT (SELECT max(version) FROM marts.dim_candidate), (SELECT count(*) FROM marts.dim_candidate), "
+            "(SELECT max(version) FROM marts.fact_match), (SELECT count(*) FROM marts.fact_match)")
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection) -> tuple:
+    return con.execute(SNAPSHOT).fetchone()
+
+
+def _snapshot_in_new_process(target: Path) -> list:
+    code = ("import duckdb, json, sys\n"
+            "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+            f"row = con.execute({SNAPSHOT!r}).fetchone()\n"
+            "views = con.execute('SELECT count(*) FROM main.fact_match').fetchone()[0]\n"
+            "print(json.dumps([*row, views]))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_open_reader_keeps_a_complete_old_version_new_reader_gets_the_new_one(tmp_path: Path) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    swap_in_warehouse(target, _tables(tmp_path, 1, 3))
+    reader = duckdb.connect(str(target), read_only=True)
+    try:
+        assert _snapshot(reader) == (1, 3, 1, 3)
+        # the nightly run rebuilds while the reader is connected: not blocked, and the reader is undisturbed
+        swap_in_warehouse(target, _tables(tmp_path, 2, 5))
+        assert _snapshot(reader) == (1, 3, 1, 3)
+        # a BI tool connecting now (another process) reads the complete new version
+        assert _snapshot_in_new_process(target) == [2, 5, 2, 5, 5]
+    finally:
+        reader.close()
+    # no temporary file is left beside the warehouse
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["warehouse.duckdb"]
+
+
+def test_failed_build_leaves_the_previous_warehouse_in_place(tmp_path: Path) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    swap_in_warehouse(target, _tables(tmp_path, 1, 3))
+    broken = {"dim_candidate": tmp_path / "missing.parquet"}
+    try:
+        swap_in_warehouse(target, broken)
+        raise AssertionError("a build over a missing Parquet file must fail")
+    except duckdb.IOException:
+        pass
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM marts.dim_candidate").fetchone()[0] == 3
+    finally:
+        con.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["warehouse.duckdb"]

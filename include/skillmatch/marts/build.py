@@ -149,12 +149,21 @@ def swap_in_warehouse(target: Path, tables: dict[str, Path]) -> Path:
     """
     import duckdb
 
+    from skillmatch.marts.dictionary import PRIMARY_KEYS
+
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         con = duckdb.connect(str(tmp))
         con.execute("CREATE SCHEMA marts")
         for name, path in tables.items():
             con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM read_parquet(?)", [str(path.resolve())])
+            key = PRIMARY_KEYS.get(name)
+            if key:
+                try:
+                    con.execute(f"ALTER TABLE marts.{name} ADD PRIMARY KEY ({', '.join(key)})")
+                except duckdb.ConstraintException as exc:
+                    raise ValueError(f"marts.{name}: rows are not unique on its key ({', '.join(key)}), or the key "
+                                     f"has nulls; the warehouse was not replaced ({exc})") from exc
             con.execute(f"CREATE VIEW main.{name} AS SELECT * FROM marts.{name}")
         _comment(con, list(tables))
         con.execute("CHECKPOINT")

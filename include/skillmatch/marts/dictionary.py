@@ -203,6 +203,20 @@ MARTS: dict[str, MartDoc] = {
 }
 
 
+# Primary keys declared on the warehouse tables: the grain, where it is a set of non-null columns. The marts build
+# fails (naming the table) when a refresh would break one, so a BI join on the key is always safe.
+# quarantine_record has none: a posting without a native id is quarantined with a null record id.
+PRIMARY_KEYS: dict[str, list[str]] = {
+    "dim_skill": ["skill_id"], "dim_skill_hierarchy": ["skill_id", "broader_id"], "dim_job_posting": ["posting_id"],
+    "dim_candidate": ["candidate_id"], "fact_posting_skill": ["posting_id", "skill_id"],
+    "fact_candidate_skill": ["candidate_id", "skill_id"], "fact_match": ["candidate_id", "posting_id"],
+    "fact_assignment": ["candidate_id"], "fact_learning_step": ["candidate_id", "step"],
+    "mart_skill_demand": ["skill_id"], "mart_skill_demand_weekly": ["week_start", "source", "skill_id"],
+    "mart_skill_trend": ["skill_id"], "dq_check_result": ["run_id", "entity", "check_name"],
+    "dq_reconciliation": ["run_id", "stage", "entity", "source"], "pipeline_run": ["run_id", "stage"],
+}
+
+
 def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -216,7 +230,9 @@ def render_dictionary() -> str:
              "`data/marts/<table>.parquet`. The same descriptions are attached to the tables and columns with "
              "`COMMENT ON`, so BI tools show them.", ""]
     for table, doc in MARTS.items():
-        lines += [f"## `{table}`", "", f"**One row:** {doc.row}", "", f"**Grain:** `{doc.grain}`", "",
+        key = PRIMARY_KEYS.get(table)
+        lines += [f"## `{table}`", "", f"**One row:** {doc.row}", "", f"**Grain:** `{doc.grain}`"
+                  + (f" (primary key `{', '.join(key)}`)" if key else " (no primary key declared)"), "",
                   "| column | meaning |", "|---|---|"]
         lines += [f"| `{c}` | {t} |" for c, t in doc.columns.items()]
         lines += ["", "```sql", doc.example, "```", ""]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from skillmatch.lake import write_parquet_atomic
 from skillmatch.marts.build import swap_in_warehouse
@@ -17,11 +18,11 @@ def _tables(root: Path, version: int, n: int) -> dict[str, Path]:
     """Two marts that must agree with each other (same version, same row count)."""
     return {name: write_parquet_atomic(pd.DataFrame({"version": [version] * n, "i": range(n)}),
                                        root / f"v{version}" / f"{name}.parquet")
-            for name in ("dim_candidate", "fact_match")}
+            for name in ("mart_a", "mart_b")}
 
 
-SNAPSHOT = ("SELECT (SELECT max(version) FROM marts.dim_candidate), (SELECT count(*) FROM marts.dim_candidate), "
-            "(SELECT max(version) FROM marts.fact_match), (SELECT count(*) FROM marts.fact_match)")
+SNAPSHOT = ("SELECT (SELECT max(version) FROM marts.mart_a), (SELECT count(*) FROM marts.mart_a), "
+            "(SELECT max(version) FROM marts.mart_b), (SELECT count(*) FROM marts.mart_b)")
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection) -> tuple:
@@ -32,7 +33,7 @@ def _snapshot_in_new_process(target: Path) -> list:
     code = ("import duckdb, json, sys\n"
             "con = duckdb.connect(sys.argv[1], read_only=True)\n"
             f"row = con.execute({SNAPSHOT!r}).fetchone()\n"
-            "views = con.execute('SELECT count(*) FROM main.fact_match').fetchone()[0]\n"
+            "views = con.execute('SELECT count(*) FROM main.mart_b').fetchone()[0]\n"
             "print(json.dumps([*row, views]))\n")
     out = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
@@ -58,7 +59,7 @@ def test_open_reader_keeps_a_complete_old_version_new_reader_gets_the_new_one(tm
 def test_failed_build_leaves_the_previous_warehouse_in_place(tmp_path: Path) -> None:
     target = tmp_path / "warehouse.duckdb"
     swap_in_warehouse(target, _tables(tmp_path, 1, 3))
-    broken = {"dim_candidate": tmp_path / "missing.parquet"}
+    broken = {"mart_a": tmp_path / "missing.parquet"}
     try:
         swap_in_warehouse(target, broken)
         raise AssertionError("a build over a missing Parquet file must fail")
@@ -66,7 +67,34 @@ def test_failed_build_leaves_the_previous_warehouse_in_place(tmp_path: Path) -> 
         pass
     con = duckdb.connect(str(target), read_only=True)
     try:
-        assert con.execute("SELECT count(*) FROM marts.dim_candidate").fetchone()[0] == 3
+        assert con.execute("SELECT count(*) FROM marts.mart_a").fetchone()[0] == 3
     finally:
         con.close()
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["warehouse.duckdb"]
+
+
+def test_primary_keys_are_declared_and_a_broken_key_keeps_the_old_warehouse(tmp_path: Path) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    good = write_parquet_atomic(pd.DataFrame({"candidate_id": ["cand_a", "cand_b"], "pages": [1, 2]}),
+                                tmp_path / "good" / "dim_candidate.parquet")
+    swap_in_warehouse(target, {"dim_candidate": good})
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        keys = con.execute("SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = "
+                           "'dim_candidate' AND constraint_type = 'PRIMARY KEY'").fetchall()
+    finally:
+        con.close()
+    assert keys == [(["candidate_id"],)]
+    dup = write_parquet_atomic(pd.DataFrame({"candidate_id": ["cand_a", "cand_a"], "pages": [1, 3]}),
+                               tmp_path / "dup" / "dim_candidate.parquet")
+    with pytest.raises(ValueError, match=r"marts.dim_candidate: rows are not unique on its key \(candidate_id\)"):
+        swap_in_warehouse(target, {"dim_candidate": dup})
+    assert _snapshot_rows(target) == 2  # the previous warehouse is still the one readers get
+
+
+def _snapshot_rows(target: Path) -> int:
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM marts.dim_candidate").fetchone()[0]
+    finally:
+        con.close()

@@ -11,7 +11,7 @@ from tests.conftest import ROOT, SHARED_DATA
 CHAIN = ["skillmatch_ingest", "skillmatch_validate", "skillmatch_extract", "skillmatch_match", "skillmatch_marts"]
 TABLES = ["dim_job_posting", "dim_candidate", "dim_skill", "fact_posting_skill", "fact_candidate_skill",
           "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand", "mart_skill_demand_weekly",
-          "mart_skill_trend", "dq_check_result"]
+          "mart_skill_trend", "mart_skill_salary", "dq_check_result"]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}")
 POSTING_SOURCES = ["hn-who-is-hiring", "linkedin-2023-24-sample", "glassdoor-2020", "linkedin-ca-2018"]

@@ -14,14 +14,15 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, write_parquet_atomic
-from skillmatch.marts.market import skill_trends, weekly_skill_demand
+from skillmatch.marts.market import skill_salaries, skill_trends, weekly_skill_demand
 from skillmatch.ops import pipeline_runs
 
 log = logging.getLogger(__name__)
 
 MART_TABLES = ["dim_skill", "dim_skill_hierarchy", "dim_job_posting", "dim_candidate", "fact_posting_skill",
                "fact_candidate_skill", "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand",
-               "mart_skill_demand_weekly", "mart_skill_trend", "dq_check_result", "dq_reconciliation",
+               "mart_skill_demand_weekly", "mart_skill_trend", "mart_skill_salary", "dq_check_result",
+               "dq_reconciliation",
                "quarantine_record", "pipeline_run"]
 
 
@@ -68,6 +69,7 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     weekly = weekly_skill_demand(posts[["posting_id", "source", "posted_at"]], fps)
     trends = skill_trends(weekly).merge(labels, on="skill_id", how="left")
     weekly = weekly.merge(labels, on="skill_id", how="left")
+    salaries = skill_salaries(posts, fps).merge(labels, on="skill_id", how="left")
     quarantine = []
     for entity, id_col in [("postings", "posting_id"), ("resumes", "candidate_id")]:
         q = read_parquet(lake("quarantine", f"{entity}.parquet"))
@@ -104,6 +106,7 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
         "mart_skill_demand": demand,
         "mart_skill_demand_weekly": weekly,
         "mart_skill_trend": trends,
+        "mart_skill_salary": salaries,
         "dq_check_result": read_parquet(lake("dq", "dq_check_result")),
         "dq_reconciliation": _reconciliation(settings),
         "quarantine_record": quarantine_df,

@@ -164,6 +164,18 @@ MARTS: dict[str, MartDoc] = {
          "unexpected_count": "records that failed it", "unexpected_percent": "unexpected_count / element_count x 100",
          "details": "observed values (JSON)", "checked_at": "when (UTC)"},
         "SELECT run_id, check_name, success FROM marts.dq_check_result WHERE NOT success;"),
+    "mart_skill_salary": MartDoc(
+        "One skill in one currency: the stated salaries of the postings asking for it, annualised (hour x 2080, day "
+        "x 260, week x 52, month x 12) and summarised. Only skills with at least 3 such postings; currencies are "
+        "never mixed or converted.", "(skill_id, salary_currency)",
+        {"skill_id": "the skill (dim_skill)", "preferred_label": "its label",
+         "salary_currency": "ISO 4217 code of the salaries summarised",
+         "postings_with_salary": "postings asking for the skill that state a salary in this currency",
+         "median_annual_min": "median of the annualised lower ends", "median_annual_max": "median of the upper ends",
+         "median_annual_mid": "median of the range mid-points",
+         "p25_annual_mid": "25th percentile of the mid-points", "p75_annual_mid": "75th percentile of the mid-points"},
+        "SELECT preferred_label, postings_with_salary, median_annual_mid FROM marts.mart_skill_salary\n"
+        "WHERE salary_currency = 'USD' AND postings_with_salary >= 10 ORDER BY median_annual_mid DESC LIMIT 10;"),
     "dq_reconciliation": MartDoc(
         "One count reconciliation of one source in one run: at ingest `fetched = bronze_new + already_seen`, at "
         "validation `bronze = silver + quarantine + duplicates`. The task fails when it does not hold.",
@@ -212,7 +224,7 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "fact_candidate_skill": ["candidate_id", "skill_id"], "fact_match": ["candidate_id", "posting_id"],
     "fact_assignment": ["candidate_id"], "fact_learning_step": ["candidate_id", "step"],
     "mart_skill_demand": ["skill_id"], "mart_skill_demand_weekly": ["week_start", "source", "skill_id"],
-    "mart_skill_trend": ["skill_id"], "dq_check_result": ["run_id", "entity", "check_name"],
+    "mart_skill_trend": ["skill_id"], "mart_skill_salary": ["skill_id", "salary_currency"], "dq_check_result": ["run_id", "entity", "check_name"],
     "dq_reconciliation": ["run_id", "stage", "entity", "source"], "pipeline_run": ["run_id", "stage"],
 }
 

@@ -69,3 +69,48 @@ def skill_trends(weekly: pd.DataFrame, min_postings: int = 5, emerging_growth: f
     out["is_emerging"] = out["is_new"] | ((out["growth_4w"] >= emerging_growth) & (out["postings_last_4w"] >= min_postings))
     return out.reset_index()[TREND_COLUMNS].sort_values(["is_emerging", "growth_4w", "skill_id"],
                                                         ascending=[False, False, True]).reset_index(drop=True)
+
+
+SALARY_COLUMNS = ["skill_id", "salary_currency", "postings_with_salary", "median_annual_min", "median_annual_max",
+                  "median_annual_mid", "p25_annual_mid", "p75_annual_mid"]
+# what one unit of a pay period is worth in a year of full-time work (40 h x 52 weeks)
+ANNUAL_FACTOR = {"year": 1.0, "month": 12.0, "week": 52.0, "day": 260.0, "hour": 2080.0}
+MIN_SALARY_POSTINGS = 3  # fewer postings than this make no median worth publishing
+
+
+def annual_salaries(postings: pd.DataFrame) -> pd.DataFrame:
+    """Stated salaries made comparable: min / max / mid per year of full-time work, per posting and currency.
+
+    ``postings`` has posting_id, salary_min, salary_max, salary_currency, salary_period. Postings without a stated
+    amount, currency or period are left out (never guessed); a one-sided salary counts as both ends.
+    """
+    cols = ["posting_id", "salary_min", "salary_max", "salary_currency", "salary_period"]
+    p = postings.reindex(columns=cols).copy()
+    p["factor"] = p["salary_period"].map(ANNUAL_FACTOR)
+    lo = pd.to_numeric(p["salary_min"], errors="coerce").astype(float)
+    hi = pd.to_numeric(p["salary_max"], errors="coerce").astype(float)
+    p["annual_min"] = lo.fillna(hi) * p["factor"]
+    p["annual_max"] = hi.fillna(lo) * p["factor"]
+    p = p.dropna(subset=["annual_min", "annual_max", "salary_currency"])
+    p = p[(p["annual_min"] > 0) & (p["annual_max"] >= p["annual_min"])]
+    p["annual_mid"] = (p["annual_min"] + p["annual_max"]) / 2
+    return p[["posting_id", "salary_currency", "annual_min", "annual_max", "annual_mid"]].reset_index(drop=True)
+
+
+def skill_salaries(postings: pd.DataFrame, posting_skills: pd.DataFrame,
+                   min_postings: int = MIN_SALARY_POSTINGS) -> pd.DataFrame:
+    """One row per (skill, currency): how many postings asking for the skill state a salary, and the median (and
+    quartiles of the mid-point) of their annualised ranges. Currencies are never mixed or converted."""
+    sal = annual_salaries(postings)
+    ps = posting_skills[["posting_id", "skill_id"]].drop_duplicates().merge(sal, on="posting_id")
+    if ps.empty:
+        return pd.DataFrame(columns=SALARY_COLUMNS)
+    g = ps.groupby(["skill_id", "salary_currency"])
+    out = pd.DataFrame({"postings_with_salary": g["posting_id"].nunique(),
+                        "median_annual_min": g["annual_min"].median(), "median_annual_max": g["annual_max"].median(),
+                        "median_annual_mid": g["annual_mid"].median(),
+                        "p25_annual_mid": g["annual_mid"].quantile(0.25),
+                        "p75_annual_mid": g["annual_mid"].quantile(0.75)}).reset_index()
+    out = out[out["postings_with_salary"] >= min_postings]
+    return out[SALARY_COLUMNS].sort_values(["salary_currency", "median_annual_mid", "skill_id"],
+                                           ascending=[True, False, True]).reset_index(drop=True)

@@ -61,3 +61,33 @@ def test_trends_growth_and_emerging() -> None:
     # a higher bar: python's 3 recent postings no longer count as emerging
     strict = skill_trends(weekly_skill_demand(POSTINGS, SKILLS), min_postings=4).set_index("skill_id")
     assert not strict["is_emerging"].any()
+
+
+def test_skill_salaries_annualise_and_take_medians_per_currency() -> None:
+    from skillmatch.marts.market import SALARY_COLUMNS, annual_salaries, skill_salaries
+
+    postings = pd.DataFrame([
+        ("p1", 100_000, 140_000, "USD", "year"),   # mid 120k
+        ("p2", 50, 60, "USD", "hour"),             # 104k-124.8k, mid 114.4k
+        ("p3", 10_000, None, "USD", "month"),      # one-sided: 120k-120k
+        ("p4", 90_000, 110_000, "EUR", "year"),    # other currency: never mixed with USD
+        ("p5", 80_000, 90_000, None, "year"),      # no currency: left out
+        ("p6", 70_000, 60_000, "USD", "year"),     # max below min: left out
+        ("p7", None, None, None, None),            # no salary
+    ], columns=["posting_id", "salary_min", "salary_max", "salary_currency", "salary_period"])
+    annual = annual_salaries(postings).set_index("posting_id")
+    assert sorted(annual.index) == ["p1", "p2", "p3", "p4"]
+    assert (annual.loc["p2", "annual_min"], annual.loc["p2", "annual_max"]) == (104_000, 124_800)
+    assert (annual.loc["p3", "annual_min"], annual.loc["p3", "annual_max"]) == (120_000, 120_000)
+    skills = pd.DataFrame([("p1", "python"), ("p2", "python"), ("p3", "python"), ("p4", "python"),
+                           ("p5", "python"), ("p6", "python"), ("p1", "sql"), ("p2", "sql")],
+                          columns=["posting_id", "skill_id"])
+    out = skill_salaries(postings, skills, min_postings=2)
+    assert list(out.columns) == SALARY_COLUMNS
+    rows = {(r.skill_id, r.salary_currency): r for r in out.itertuples()}
+    assert set(rows) == {("python", "USD"), ("sql", "USD")}  # EUR python has 1 posting, under the minimum
+    py = rows[("python", "USD")]
+    assert py.postings_with_salary == 3
+    assert py.median_annual_min == 104_000 and py.median_annual_max == 124_800
+    assert py.median_annual_mid == pytest.approx(120_000)  # mids 120k, 114.4k, 120k
+    assert rows[("sql", "USD")].median_annual_mid == pytest.approx((120_000 + 114_400) / 2)

@@ -149,7 +149,7 @@ def _write_jsonl(path: str | None, records: list[dict[str, object]]) -> None:
 def _marts(s: Settings, a: argparse.Namespace) -> object:
     from skillmatch.marts.build import build_marts
 
-    return build_marts(s)
+    return build_marts(s, a.run_id)
 
 
 def _summary(s: Settings, a: argparse.Namespace) -> object:

@@ -69,6 +69,7 @@ class Settings:
     dq_max_invalid_share: float = 0.05  # more than this share of distinct records invalid fails the validate task
     dq_min_unique_description_share: float = 0.9  # duplicate-description rate at most 10 % (batch expectation)
     dq_min_english_share: float = 0.9  # language = English share (batch expectation)
+    marts_history_runs: int = 14  # runs of history kept per mart (history.<table>); 0 keeps none
 
     @property
     def warehouse_path(self) -> Path:
@@ -126,4 +127,5 @@ def load_settings() -> Settings:
         dq_max_invalid_share=_env_float("SKILLMATCH_DQ_MAX_INVALID_SHARE", 0.05),
         dq_min_unique_description_share=_env_float("SKILLMATCH_DQ_MIN_UNIQUE_DESCRIPTION_SHARE", 0.9),
         dq_min_english_share=_env_float("SKILLMATCH_DQ_MIN_ENGLISH_SHARE", 0.9),
+        marts_history_runs=_env_int("SKILLMATCH_MARTS_HISTORY_RUNS", 14) or 0,
     )

@@ -162,7 +162,7 @@ def _dispatch(stage: str, run_id: str, s, part: str | None = None) -> dict[str, 
     if stage == "marts":
         from skillmatch.marts.build import build_marts
 
-        return build_marts(s)
+        return build_marts(s, run_id)
     if stage == "train_tagger":
         from skillmatch.extraction.tagger import train_and_promote
 

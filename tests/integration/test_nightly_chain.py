@@ -176,6 +176,18 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
     # dq results are history (one set per run); every other table must be unchanged
     assert second.pop("dq_check_result") == 2 * first.pop("dq_check_result")
     assert second == first
+    # history keeps one copy of each mart per run; staging exposes silver without resume text
+    import duckdb
+
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, count(*) FROM history.fact_match GROUP BY 1").fetchall()
+        assert len(runs) == 2 and all(n == first["fact_match"] for _, n in runs)
+        assert con.execute("SELECT count(*) FROM staging.stg_postings").fetchone()[0] == first["dim_job_posting"]
+        cols = {r[0] for r in con.execute("DESCRIBE staging.stg_resumes").fetchall()}
+        assert "candidate_id" in cols and not cols & {"text", "raw_text", "source_file", "section_experience"}
+    finally:
+        con.close()
     assert {k: v[0] for k, v in _reconciliation(data).items()} == bronze_rows
     # the second night rescored nothing: matching ran incrementally on unchanged documents
     import json

@@ -14,10 +14,16 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, write_parquet_atomic
+from skillmatch.marts.dictionary import sql_literal
 from skillmatch.marts.market import skill_salaries, skill_trends, weekly_skill_demand
 from skillmatch.ops import pipeline_runs
 
 log = logging.getLogger(__name__)
+
+# marts whose every run is kept (``history.<table>`` in the warehouse): what a BI user compares over time
+HISTORY_TABLES = ["dim_job_posting", "dim_candidate", "fact_posting_skill", "fact_candidate_skill", "fact_match",
+                  "fact_assignment", "fact_learning_step", "mart_skill_demand", "mart_skill_demand_weekly",
+                  "mart_skill_trend", "mart_skill_salary"]
 
 MART_TABLES = ["dim_skill", "dim_skill_hierarchy", "dim_job_posting", "dim_candidate", "fact_posting_skill",
                "fact_candidate_skill", "fact_match", "fact_assignment", "fact_learning_step", "mart_skill_demand",
@@ -140,7 +146,7 @@ def _comment(con, tables: list[str]) -> None:  # noqa: ANN001 - duckdb connectio
                 log.warning("marts.%s.%s is not in the data dictionary", table, col)
 
 
-def swap_in_warehouse(target: Path, tables: dict[str, Path]) -> Path:
+def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, str] | None = None) -> Path:
     """Build a DuckDB file with one ``marts.<name>`` table per Parquet file (plus a ``main`` view each and the
     data dictionary's comments) under a temporary name, then rename it over ``target`` in one step.
 
@@ -168,6 +174,10 @@ def swap_in_warehouse(target: Path, tables: dict[str, Path]) -> Path:
                     raise ValueError(f"marts.{name}: rows are not unique on its key ({', '.join(key)}), or the key "
                                      f"has nulls; the warehouse was not replaced ({exc})") from exc
             con.execute(f"CREATE VIEW main.{name} AS SELECT * FROM marts.{name}")
+        for schema in sorted({v.split(".", 1)[0] for v in views or {}}):
+            con.execute(f"CREATE SCHEMA {schema}")
+        for view, select in (views or {}).items():
+            con.execute(f"CREATE VIEW {view} AS {select}")
         _comment(con, list(tables))
         con.execute("CHECKPOINT")
         con.close()
@@ -179,13 +189,65 @@ def swap_in_warehouse(target: Path, tables: dict[str, Path]) -> Path:
     return target
 
 
-def build_marts(settings: Settings) -> dict[str, int]:
-    """Write Parquet marts and swap in a freshly built DuckDB warehouse; returns rows per table."""
+def keep_history(settings: Settings, run_id: str, frames: dict[str, pd.DataFrame]) -> int:
+    """Keep this run's copy of each mart in :data:`HISTORY_TABLES` under ``marts_history/<table>/run=<run>/``
+    (with ``run_id`` and ``built_at`` columns; a re-run of the run replaces its copy) and drop the copies of runs
+    older than the newest ``marts_history_runs``; returns how many runs each table keeps."""
+    import re
+    import shutil
+
+    from skillmatch.lake import utcnow
+
+    keep = settings.marts_history_runs
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    built = utcnow()
+    kept = 0
+    for name in HISTORY_TABLES:
+        if name not in frames or keep <= 0:
+            continue
+        df = frames[name].copy()
+        df.insert(0, "built_at", built)
+        df.insert(0, "run_id", run_id)
+        write_parquet_atomic(df, settings.lake("marts_history", name, f"run={safe}", f"{name}.parquet"))
+        runs = sorted(settings.lake("marts_history", name).glob("run=*"), key=lambda d: d.stat().st_mtime,
+                      reverse=True)
+        for old in runs[keep:]:
+            shutil.rmtree(old)
+        kept = min(len(runs), keep)
+    return kept
+
+
+def _views(settings: Settings) -> dict[str, str]:
+    """The ``staging`` views (silver, read in place; resumes without their text) and the ``history`` views (every
+    kept run of a mart, with its ``run_id``) for BI tools; they read the lake's Parquet files where they lie."""
+    def parquet(path: Path) -> str:
+        return "read_parquet(" + sql_literal(str(path.resolve())) + ", union_by_name = true)"
+
+    views = {}
+    silver_postings, silver_resumes = settings.lake("silver", "postings.parquet"), settings.lake("silver", "resumes.parquet")
+    if silver_postings.exists():
+        views["staging.stg_postings"] = f"SELECT * EXCLUDE (text) FROM {parquet(silver_postings)}"
+    if silver_resumes.exists():
+        views["staging.stg_resumes"] = (f"SELECT * EXCLUDE (text, section_summary, section_experience, "
+                                        f"section_education, section_skills) FROM {parquet(silver_resumes)}")
+    for name in HISTORY_TABLES:
+        folder = settings.lake("marts_history", name)
+        if folder.exists() and any(folder.glob("run=*/*.parquet")):
+            views[f"history.{name}"] = f"SELECT * FROM {parquet(folder / 'run=*' / '*.parquet')}"
+    return views
+
+
+def build_marts(settings: Settings, run_id: str | None = None) -> dict[str, int]:
+    """Write Parquet marts (and, for a run, their history copy) and swap in a freshly built DuckDB warehouse;
+    returns rows per table."""
     frames = mart_frames(settings)
     for name, df in frames.items():
         write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
+    if run_id:
+        keep_history(settings, run_id, frames)
     target = swap_in_warehouse(settings.warehouse_path,
-                               {name: settings.lake("marts", f"{name}.parquet") for name in frames})
+                               {name: settings.lake("marts", f"{name}.parquet") for name in frames},
+                               _views(settings))
     counts = {name: len(df) for name, df in frames.items()}
     log.info("marts written to %s: %s", target, counts)
     return counts

@@ -98,3 +98,37 @@ def _snapshot_rows(target: Path) -> int:
         return con.execute("SELECT count(*) FROM marts.dim_candidate").fetchone()[0]
     finally:
         con.close()
+
+
+def test_history_keeps_the_newest_runs_and_the_warehouse_exposes_history_and_staging(tmp_path: Path) -> None:
+    import time
+
+    from skillmatch.config import Settings
+    from skillmatch.marts.build import _views, keep_history
+
+    s = Settings(data_dir=tmp_path / "lake", shared_dir=None, source_mode="shared", marts_history_runs=2)
+    for i, run in enumerate(["scheduled__d1", "scheduled__d2", "scheduled__d3"]):
+        frames = {"fact_match": pd.DataFrame({"candidate_id": [f"cand_{i}"] * (i + 1), "score": [0.5] * (i + 1)}),
+                  "dim_skill": pd.DataFrame({"skill_id": ["s"]})}  # not a history table
+        assert keep_history(s, run, frames) == min(i + 1, 2)
+        time.sleep(0.01)  # runs are told apart by when they were written
+    kept = sorted(p.name for p in s.lake("marts_history", "fact_match").iterdir())
+    assert kept == ["run=scheduled__d2", "run=scheduled__d3"]  # the oldest run was dropped
+    assert not s.lake("marts_history", "dim_skill").exists()
+    write_parquet_atomic(pd.DataFrame({"posting_id": ["p1"], "title": ["Data Engineer"], "text": ["long text"]}),
+                         s.lake("silver", "postings.parquet"))
+    write_parquet_atomic(pd.DataFrame({"candidate_id": ["cand_0"], "years_experience": [4.5], "text": ["redacted"],
+                                       **{f"section_{n}": ["x"] for n in ("summary", "experience", "education",
+                                                                          "skills")}}),
+                         s.lake("silver", "resumes.parquet"))
+    target = tmp_path / "warehouse.duckdb"
+    swap_in_warehouse(target, {"mart_a": _tables(tmp_path, 1, 2)["mart_a"]}, _views(s))
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        per_run = con.execute("SELECT run_id, count(*) FROM history.fact_match GROUP BY 1 ORDER BY 1").fetchall()
+        assert per_run == [("scheduled__d2", 2), ("scheduled__d3", 3)]
+        assert con.execute("SELECT title FROM staging.stg_postings").fetchall() == [("Data Engineer",)]
+        cols = [r[0] for r in con.execute("DESCRIBE staging.stg_resumes").fetchall()]
+        assert cols == ["candidate_id", "years_experience"]  # no resume text in the warehouse
+    finally:
+        con.close()

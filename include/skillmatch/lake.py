@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,6 +52,11 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run the upstream stage first")
     return pd.read_parquet(path, columns=columns)
+
+
+def safe_name(text: str) -> str:
+    """``text`` usable as one file-name segment (run ids hold ':' and '+')."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
 
 
 def sha256_text(*parts: object) -> str:

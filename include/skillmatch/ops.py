@@ -8,7 +8,6 @@ them as ``pipeline_run``; ``skillmatch status`` reads them with the marts' fresh
 from __future__ import annotations
 
 import json
-import re
 import socket
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.lake import read_parquet, utcnow, write_parquet_atomic
+from skillmatch.lake import read_parquet, safe_name, utcnow, write_parquet_atomic
 
 STAGE_DAG = {"taxonomy": "skillmatch_ingest", "ingest_postings": "skillmatch_ingest",
              "ingest_resumes": "skillmatch_ingest", "validate_postings": "skillmatch_validate",
@@ -77,9 +76,8 @@ def record_stage(settings: Settings, stage: str, run_id: str, started: datetime,
         "taxonomy_version": taxonomy, "host": socket.gethostname()}])
     for c in ("rows_in", "rows_out"):
         rec[c] = rec[c].astype("Int64")
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", stage)
-    write_parquet_atomic(rec[PIPELINE_RUN_COLUMNS], settings.lake("ops", "pipeline_run", f"{safe}__{name}.parquet"))
+    write_parquet_atomic(rec[PIPELINE_RUN_COLUMNS],
+                         settings.lake("ops", "pipeline_run", f"{safe_name(run_id)}__{safe_name(stage)}.parquet"))
     return rec
 
 

@@ -193,13 +193,12 @@ def keep_history(settings: Settings, run_id: str, frames: dict[str, pd.DataFrame
     """Keep this run's copy of each mart in :data:`HISTORY_TABLES` under ``marts_history/<table>/run=<run>/``
     (with ``run_id`` and ``built_at`` columns; a re-run of the run replaces its copy) and drop the copies of runs
     older than the newest ``marts_history_runs``; returns how many runs each table keeps."""
-    import re
     import shutil
 
-    from skillmatch.lake import utcnow
+    from skillmatch.lake import safe_name, utcnow
 
     keep = settings.marts_history_runs
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    safe = safe_name(run_id)
     built = utcnow()
     kept = 0
     for name in HISTORY_TABLES:

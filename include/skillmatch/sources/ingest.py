@@ -7,14 +7,13 @@ unchanged sources adds nothing; re-running the same run id replaces that run's o
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.lake import read_parquet, sha256_file, sha256_text, utcnow, write_parquet_atomic
+from skillmatch.lake import read_parquet, safe_name, sha256_file, sha256_text, utcnow, write_parquet_atomic
 from skillmatch.sources.base import POSTING_COLUMNS
 from skillmatch.sources.normalize import canonical_postings
 from skillmatch.sources.registry import (
@@ -34,11 +33,6 @@ RECONCILIATION_COLUMNS = ["run_id", "stage", "entity", "source", "fetched", "bro
 RESUME_COLUMNS = ["source", "source_file", "category", "record_hash", "raw_text", "pages", "parse_error", "run_id",
                   "ingested_at"]
 REJECT_COLUMNS = ["entity", "source", "source_file", "error", "run_id", "rejected_at"]
-
-
-def safe_name(text: str) -> str:
-    """A string usable as one file-name segment."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
 
 
 def _run_file(settings: Settings, entity: str, run_id: str, source: str) -> Path:

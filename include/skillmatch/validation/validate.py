@@ -236,8 +236,10 @@ def _sources(settings: Settings, entity: str, bronze: pd.DataFrame) -> list[str]
     """Sources a record may come from: the configured ones (synthetic mode: the sample) and, so that a source
     removed from the config does not quarantine its history, every source already in bronze before this run."""
     from skillmatch.sources.registry import load_sources
+    from skillmatch.sources.synthetic import SYNTHETIC_SOURCE
 
-    configured = [s.name for s in load_sources(settings, entity)]
+    configured = ([SYNTHETIC_SOURCE] if settings.source_mode == "synthetic"
+                  else [s.name for s in load_sources(settings, entity)])
     return sorted(set(configured) | set(bronze["source"].dropna().astype(str)))
 
 

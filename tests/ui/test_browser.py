@@ -23,7 +23,8 @@ from tests.ui.warehouse import CANDIDATE
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SHOTS = ROOT / "test-artifacts" / "ui"
-USER, PASSWORD = "tester", "skillmatch-ui-test-pw"
+USER, PASSWORD = "tester", "skillmatch-ui-test-pw"  # role `user`: every page, candidates included
+VIEWER, VIEWER_PASSWORD = "watcher", "skillmatch-ui-viewer-pw"  # role `viewer`: no candidate pages
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,14 +51,14 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def api_server(airflow_db: Path, warehouse_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`airflow api-server` on a free local port with the plugin, the test warehouse and one known viewer."""
+    """`airflow api-server` on a free local port with the plugin, the test warehouse, a `user` and a `viewer`."""
     tmp = tmp_path_factory.mktemp("api-server")
     passwords = tmp / "passwords.json"
-    passwords.write_text(json.dumps({USER: PASSWORD}))
+    passwords.write_text(json.dumps({USER: PASSWORD, VIEWER: VIEWER_PASSWORD}))
     env = {
         **os.environ,
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:viewer",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:user,{VIEWER}:viewer",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
         "AIRFLOW__API_AUTH__JWT_SECRET": "skillmatch-ui-test-secret-0123456789abcdef",
@@ -99,14 +100,29 @@ def test_real_server_refuses_anonymous_and_bad_tokens_and_accepts_a_real_one(api
         assert status == 401 and "Python" not in body, path
     status, _ = _get(api_server + "/skillmatch/", {"Authorization": "Bearer not-a-jwt"})
     assert status == 403
+    token = _token(api_server, USER, PASSWORD)
+    status, body = _get(api_server + "/skillmatch/skills", {"Authorization": f"Bearer {token}"})
+    assert status == 200 and "Python (computer programming)" in body
+
+
+def _token(api_server: str, user: str, password: str) -> str:
     req = urllib.request.Request(
-        api_server + "/auth/token", data=json.dumps({"username": USER, "password": PASSWORD}).encode(),
+        api_server + "/auth/token", data=json.dumps({"username": user, "password": password}).encode(),
         headers={"Content-Type": "application/json"}, method="POST",
     )
     with urllib.request.urlopen(req, timeout=10) as r:
-        token = json.loads(r.read())["access_token"]
-    status, body = _get(api_server + "/skillmatch/skills", {"Authorization": f"Bearer {token}"})
-    assert status == 200 and "Python (computer programming)" in body
+        return json.loads(r.read())["access_token"]
+
+
+def test_real_server_keeps_candidates_from_a_viewer(api_server: str) -> None:
+    viewer = {"Authorization": f"Bearer {_token(api_server, VIEWER, VIEWER_PASSWORD)}"}
+    user = {"Authorization": f"Bearer {_token(api_server, USER, PASSWORD)}"}
+    status, body = _get(api_server + "/skillmatch/skills", viewer)
+    assert status == 200 and "Python (computer programming)" in body and "/skillmatch/matches" not in body
+    status, body = _get(api_server + f"/skillmatch/matches?candidate={CANDIDATE}", viewer)
+    assert status == 403 and "may not see candidates" in body and 'id="learning-path"' not in body
+    status, body = _get(api_server + f"/skillmatch/matches?candidate={CANDIDATE}", user)
+    assert status == 200 and 'id="learning-path"' in body
 
 
 def test_login_then_every_page_in_headless_chromium(api_server: str) -> None:

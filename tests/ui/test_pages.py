@@ -138,7 +138,7 @@ def test_a_missing_table_shows_in_its_section_only(tmp_path: Path, monkeypatch: 
     import duckdb
     from fastapi.testclient import TestClient
 
-    from skillmatch.ui.app import create_app, require_user
+    from skillmatch.ui.app import create_app, get_authorizer, require_user
 
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute("CREATE SCHEMA marts")
@@ -146,6 +146,7 @@ def test_a_missing_table_shows_in_its_section_only(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
     app = create_app()
     app.dependency_overrides[require_user] = lambda: {"username": "tester"}
+    app.dependency_overrides[get_authorizer] = lambda: (lambda user, resource: True)
     html = TestClient(app).get("/quality").text
     assert html.count("Not available: Catalog Error") == 3
 
@@ -177,3 +178,24 @@ def test_plugin_mounts_the_app_and_adds_a_nav_entry() -> None:
     [view] = plugin.external_views
     parsed = ExternalViewResponse.model_validate(view)  # the schema the Airflow UI reads
     assert parsed.destination == "nav" and parsed.name == "Skillmatch" and parsed.href == "skillmatch/"
+
+
+def test_roles_viewers_see_market_and_operations_but_not_candidates(role_client, monkeypatch) -> None:
+    viewer = role_client("viewer")
+    for path in ["/skillmatch/", "/skillmatch/skills", "/skillmatch/quality"]:
+        r = viewer.get(path)
+        assert r.status_code == 200, path
+        assert 'href="/skillmatch/matches"' not in r.text  # no nav entry to a page they may not open
+    for path in [f"/skillmatch/matches?candidate={CANDIDATE}", f"/skillmatch/matches?posting={POSTING}"]:
+        r = viewer.get(path)
+        assert r.status_code == 403 and 'id="forbidden"' in r.text
+        assert not any(f'id="{t}"' in r.text for t in ("candidate-matches", "learning-path", "posting-matches"))
+        assert OTHER_CANDIDATE not in r.text
+    for role in ("user", "op", "admin"):
+        r = role_client(role).get(f"/skillmatch/matches?candidate={CANDIDATE}")
+        assert r.status_code == 200 and CANDIDATE in r.text, role
+        assert 'href="/skillmatch/matches"' in r.text
+    assert role_client(None).get("/skillmatch/").status_code == 403  # a user without a role sees nothing
+    monkeypatch.setenv("SKILLMATCH_UI_CANDIDATE_ROLE", "op")  # a stricter deployment
+    assert role_client("user").get(f"/skillmatch/matches?candidate={CANDIDATE}").status_code == 403
+    assert role_client("op").get(f"/skillmatch/matches?candidate={CANDIDATE}").status_code == 200

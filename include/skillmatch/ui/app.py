@@ -3,9 +3,16 @@
 `plugins/skillmatch_plugin.py` mounts `create_app()` at `/skillmatch` inside the Airflow API server. Every route
 depends on `require_user`, which runs Airflow's own `get_user` (JWT bearer header or the `_token` cookie the
 Airflow UI sets at login), so nothing here is reachable without a logged-in Airflow user.
+
+Roles: the active auth manager decides through `is_authorized_custom_view` on two resources, `Skillmatch` (the
+market and operations pages) and `Skillmatch candidates` (the matches page: candidates, their matches and learning
+paths). With the FAB auth manager, grant "can read" on them to the roles that should see them. The simple auth
+manager lets every role see every custom view, so on it the candidate pages also need at least the role in
+`SKILLMATCH_UI_CANDIDATE_ROLE` (`user` by default: viewers watch the refresh and the market, not the people).
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +45,49 @@ async def require_user(
     from airflow.api_fastapi.core_api.security import get_user
 
     return await get_user(request=request, _oauth_token=None, bearer_credentials=bearer)
+
+
+DASHBOARD = "Skillmatch"
+CANDIDATES = "Skillmatch candidates"
+SIMPLE_ROLES = ("viewer", "user", "op", "admin")  # the simple auth manager's roles, least to most
+
+
+def can_view(user: Any, resource: str) -> bool:
+    """Whether the Airflow auth manager lets ``user`` read ``resource`` (see the module docstring for roles)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+    manager = get_auth_manager()
+    if not manager.is_authorized_custom_view(method="GET", resource_name=resource, user=user):
+        return False
+    if resource == CANDIDATES and isinstance(manager, SimpleAuthManager):
+        floor = os.environ.get("SKILLMATCH_UI_CANDIDATE_ROLE", "user").strip().lower()
+        if floor not in SIMPLE_ROLES:
+            raise ValueError(f"SKILLMATCH_UI_CANDIDATE_ROLE must be one of {', '.join(SIMPLE_ROLES)}, not {floor!r}")
+        role = str(getattr(user, "role", "") or "").lower()
+        return role in SIMPLE_ROLES and SIMPLE_ROLES.index(role) >= SIMPLE_ROLES.index(floor)
+    return True
+
+
+def get_authorizer() -> Callable[[Any, str], bool]:
+    """The access check every route uses (a dependency, so tests can stand in for the auth manager)."""
+    return can_view
+
+
+async def require_access(
+    request: Request, user: Any = Depends(require_user), authorize: Callable[[Any, str], bool] = Depends(get_authorizer)
+) -> Any:
+    """Logged in and allowed to see the dashboard; records whether the candidate pages are allowed too."""
+    if not authorize(user, DASHBOARD):
+        raise StarletteHTTPException(status_code=403, detail="your Airflow role may not see the Skillmatch pages")
+    request.state.candidates_allowed = authorize(user, CANDIDATES)
+    return user
+
+
+def _require_candidates(request: Request) -> None:
+    if not getattr(request.state, "candidates_allowed", False):
+        raise StarletteHTTPException(status_code=403, detail="your Airflow role may not see candidates and their "
+                                                             "matches")
 
 
 def _settings() -> Any:
@@ -100,6 +150,7 @@ class _Page:
             "empty": None,
             "busy": None,
             "errors": {},
+            "candidates_allowed": getattr(request.state, "candidates_allowed", False),
         }
 
     def section(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -142,7 +193,7 @@ def create_app() -> FastAPI:
     """Build the dashboard app (mounted by the Airflow plugin at /skillmatch)."""
     # No OpenAPI / docs routes: they would be reachable without the login dependency.
     app = FastAPI(
-        title="Skillmatch", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(require_user)]
+        title="Skillmatch", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(require_access)]
     )
     env = _env()
 
@@ -154,9 +205,10 @@ def create_app() -> FastAPI:
     async def _login_page(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code not in (401, 403):
             return await http_exception_handler(request, exc)
-        page = _Page(request, "Log in required", "")
+        page = _Page(request, "Log in required" if exc.status_code == 401 else "Not allowed", "")
         page.ctx["login_url"] = _login_url(page.ctx["airflow_base"], str(request.url))
         page.ctx["detail"] = exc.detail
+        page.ctx["forbidden"] = exc.status_code == 403
         return render(page, "login_required.html", status_code=exc.status_code)
 
     @app.get("/", response_class=HTMLResponse)
@@ -200,7 +252,7 @@ def create_app() -> FastAPI:
         pg.ctx["page_url"] = lambda n: f"{pg.ctx['base']}/skills?{urlencode({'q': q, 'page': n})}"
         return render(pg, "skills.html")
 
-    @app.get("/matches", response_class=HTMLResponse)
+    @app.get("/matches", response_class=HTMLResponse, dependencies=[Depends(_require_candidates)])
     def matches(request: Request, candidate: str = "", posting: str = "") -> HTMLResponse:
         """Top matches of a posting or a pseudonymous candidate, and the candidate's learning path."""
         from skillmatch.ui import charts, queries

@@ -109,7 +109,10 @@ def status_report(settings: Settings, stale_hours: float) -> tuple[dict[str, Any
                             f"{', '.join(failed['stage'])}: {failed.iloc[-1]['error']}")
     marts = {}
     folder = settings.lake("marts")
-    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
+    # one file per mart, or a partitioned dataset folder (a link to its current version; hidden entries are
+    # versions and temporary files)
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                   and (p.suffix == ".parquet" or p.is_dir())) if folder.exists() else []
     for f in files:
         age_h = (now - datetime.fromtimestamp(f.stat().st_mtime, tz=now.tzinfo)).total_seconds() / 3600
         marts[f.stem] = round(age_h, 2)

@@ -127,6 +127,15 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         dup = con.execute("SELECT count(*) - count(DISTINCT candidate_id), count(*) - count(DISTINCT posting_id) "
                           "FROM marts.fact_assignment").fetchone()
         assert dup == (0, 0)  # one-to-one
+        # the weekly demand's Parquet copy is partitioned by week and holds exactly the warehouse table's rows
+        weekly = data / "marts" / "mart_skill_demand_weekly"
+        weeks = con.execute("SELECT DISTINCT week_start FROM marts.mart_skill_demand_weekly").fetchall()
+        assert weekly.is_symlink() and len(list(weekly.glob("week_start=*"))) == len(weeks) > 1
+        files = f"read_parquet({str(weekly / '**' / '*.parquet')!r}, hive_partitioning = true)"
+        table = "marts.mart_skill_demand_weekly"
+        assert con.execute(f"SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM {files}), (SELECT count(*) "
+                           f"FROM (SELECT * FROM {table} EXCEPT ALL SELECT week_start, * EXCLUDE (week_start) "
+                           f"FROM {files}))").fetchone() == (first["mart_skill_demand_weekly"],) * 2 + (0,)
         # learning paths: every step raises the expected score over the candidate's targets, most valuable first
         steps = con.execute("SELECT candidate_id, step, expected_score_after, expected_gain, priority "
                             "FROM marts.fact_learning_step ORDER BY candidate_id, step").df()

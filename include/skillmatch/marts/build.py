@@ -1,4 +1,5 @@
-"""Marts: the lake's gold tables as a DuckDB warehouse (schema ``marts``) plus Parquet copies under ``marts/``.
+"""Marts: the lake's gold tables as a DuckDB warehouse (schema ``marts``) plus Parquet copies under ``marts/``
+(one file per mart, or a Hive-partitioned dataset for the marts in :data:`PARTITIONED`, swapped in as a whole).
 
 The DuckDB file is built under a temporary name and swapped in with an atomic rename, so a reader never sees a
 half-built warehouse; a re-run replaces the file, never appends to it.
@@ -13,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.lake import read_parquet, write_parquet_atomic
-from skillmatch.marts.dictionary import sql_literal
+from skillmatch.lake import read_parquet, write_parquet_atomic, write_partitioned_atomic
+from skillmatch.marts.dictionary import PARTITIONED, sql_literal
 from skillmatch.marts.market import skill_salaries, skill_trends, weekly_skill_demand
 from skillmatch.ops import pipeline_runs
 
@@ -146,9 +147,19 @@ def _comment(con, tables: list[str]) -> None:  # noqa: ANN001 - duckdb connectio
                 log.warning("marts.%s.%s is not in the data dictionary", table, col)
 
 
-def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, str] | None = None) -> Path:
-    """Build a DuckDB file with one ``marts.<name>`` table per Parquet file (plus a ``main`` view each and the
-    data dictionary's comments) under a temporary name, then rename it over ``target`` in one step.
+def _parquet_source(path: Path) -> str:
+    """A ``read_parquet`` call over one Parquet file or a Hive-partitioned dataset folder."""
+    if path.is_dir():
+        return f"read_parquet({sql_literal(str(path.resolve() / '**' / '*.parquet'))}, hive_partitioning = true)"
+    return f"read_parquet({sql_literal(str(path.resolve()))})"
+
+
+def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, str] | None = None,
+                      columns: dict[str, list[str]] | None = None) -> Path:
+    """Build a DuckDB file with one ``marts.<name>`` table per Parquet file or partitioned dataset folder (plus a
+    ``main`` view each and the data dictionary's comments) under a temporary name, then rename it over ``target``
+    in one step. ``columns`` gives a table's column order where it is not the files' own (a partitioned
+    dataset's partition column comes last when read back).
 
     Readers never see a half-built warehouse: a connection opened before the swap keeps reading the complete old
     file (the rename does not touch an open file), a process that connects after it reads the complete new one,
@@ -165,7 +176,8 @@ def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, st
         con = duckdb.connect(str(tmp))
         con.execute("CREATE SCHEMA marts")
         for name, path in tables.items():
-            con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM read_parquet(?)", [str(path.resolve())])
+            select = ", ".join(f'"{c}"' for c in (columns or {}).get(name, [])) or "*"
+            con.execute(f"CREATE TABLE marts.{name} AS SELECT {select} FROM {_parquet_source(path)}")
             key = PRIMARY_KEYS.get(name)
             if key:
                 try:
@@ -240,13 +252,17 @@ def build_marts(settings: Settings, run_id: str | None = None) -> dict[str, int]
     """Write Parquet marts (and, for a run, their history copy) and swap in a freshly built DuckDB warehouse;
     returns rows per table."""
     frames = mart_frames(settings)
+    paths = {}
     for name, df in frames.items():
-        write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
+        if name in PARTITIONED:
+            paths[name] = write_partitioned_atomic(df, settings.lake("marts", name), PARTITIONED[name])
+            settings.lake("marts", f"{name}.parquet").unlink(missing_ok=True)  # the single-file layout of old
+        else:
+            paths[name] = write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
     if run_id:
         keep_history(settings, run_id, frames)
-    target = swap_in_warehouse(settings.warehouse_path,
-                               {name: settings.lake("marts", f"{name}.parquet") for name in frames},
-                               _views(settings))
+    target = swap_in_warehouse(settings.warehouse_path, paths, _views(settings),
+                               columns={name: list(frames[name].columns) for name in PARTITIONED if name in frames})
     counts = {name: len(df) for name, df in frames.items()}
     log.info("marts written to %s: %s", target, counts)
     return counts

@@ -117,7 +117,7 @@ def _match(s: Settings, a: argparse.Namespace) -> object:
         from skillmatch.matching.adhoc import adhoc_matches, match_records
 
         s, resumes, postings, index = _adhoc_inputs(s, a)
-        fm, _ = adhoc_matches(resumes, postings, index, s)
+        fm, _, _ = adhoc_matches(resumes, postings, index, s)
         records = match_records(fm, resumes["doc_id"].tolist())
         _write_jsonl(a.output, records)
         return {"resumes": len(resumes), "postings": len(postings), "matches": sum(len(r["matches"]) for r in records)}
@@ -131,8 +131,9 @@ def _paths(s: Settings, a: argparse.Namespace) -> object:
         from skillmatch.matching.adhoc import adhoc_matches, path_records
 
         s, resumes, postings, index = _adhoc_inputs(s, a)
-        fm, ps = adhoc_matches(resumes, postings, index, s)
-        records = path_records(fm, ps, resumes["doc_id"].tolist(), index.labels, s, n_postings=len(postings))
+        fm, ps, credits = adhoc_matches(resumes, postings, index, s)
+        records = path_records(fm, ps, resumes["doc_id"].tolist(), index.labels, s, n_postings=len(postings),
+                               credits=credits)
         _write_jsonl(a.output, records)
         return {"resumes": len(resumes), "postings": len(postings), "steps": sum(len(r["steps"]) for r in records)}
     from skillmatch.paths.learning import compute_learning_paths

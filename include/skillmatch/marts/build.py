@@ -40,6 +40,8 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     posts = read_parquet(lake("silver", "postings.parquet"))
     res = read_parquet(lake("silver", "resumes.parquet"))
     fps = read_parquet(lake("gold", "fact_posting_skill.parquet")).rename(columns={"doc_id": "posting_id"})
+    req = read_parquet(lake("gold", "posting_skill_requirement.parquet")).rename(columns={"doc_id": "posting_id"})
+    fps = fps.merge(req, on=["posting_id", "skill_id"], how="left", validate="many_to_one")
     fcs = read_parquet(lake("gold", "fact_candidate_skill.parquet")).rename(columns={"doc_id": "candidate_id"})
     fm = read_parquet(lake("gold", "fact_match.parquet"))
     steps = read_parquet(lake("gold", "fact_learning_step.parquet"))

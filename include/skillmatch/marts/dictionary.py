@@ -79,8 +79,11 @@ MARTS: dict[str, MartDoc] = {
         "SELECT category, count(*) FROM marts.dim_candidate GROUP BY 1 ORDER BY 2 DESC;"),
     "fact_posting_skill": MartDoc(
         "One skill a posting asks for, with the best evidence found.", "(posting_id, skill_id)",
-        _skill_fact_columns("posting_id", "the posting", "the posting text"),
-        "SELECT method, count(*) FROM marts.fact_posting_skill GROUP BY 1;"),
+        {**_skill_fact_columns("posting_id", "the posting", "the posting text"),
+         "requirement": "`required`, or `preferred` where the posting marks it a bonus (a \"nice to have\" / "
+                        "\"preferred qualifications\" section, or \"... is a plus\" in its clause); preferred "
+                        "skills weigh half in skill_coverage"},
+        "SELECT method, requirement, count(*) FROM marts.fact_posting_skill GROUP BY ALL ORDER BY ALL;"),
     "fact_candidate_skill": MartDoc(
         "One skill a resume shows, with the best evidence found.", "(candidate_id, skill_id)",
         _skill_fact_columns("candidate_id", "the candidate", "the redacted resume text"),
@@ -90,13 +93,17 @@ MARTS: dict[str, MartDoc] = {
         "(candidate_id, posting_id)",
         {"candidate_id": "the candidate", "posting_id": "the posting",
          "score": "match score in [0, 1]: 0.35 x skill_coverage + 0.65 x semantic_similarity (configurable)",
-         "skill_coverage": "IDF-weighted share of the posting's skills the candidate holds",
+         "skill_coverage": "weighted share of the posting's skills the candidate covers: each skill weighs its IDF "
+                           "(half for a preferred one); a held skill covers fully, a related held skill (ESCO "
+                           "hierarchy or a near-identical label) partly, never fully",
+         "required_coverage": "share of the posting's required skills the candidate holds (null: none required)",
          "semantic_similarity": "cosine of the two documents' embeddings, centred on the corpus mean, clipped to "
                                 "[0, 1]",
          "rank_for_candidate": "rank of the posting among the candidate's matches (null: not in their top-k)",
          "rank_for_posting": "rank of the candidate among the posting's matches (null: not in its top-k)",
          "matched_skill_ids": "posting skills the candidate holds, rarest first",
-         "missing_skill_ids": "posting skills the candidate lacks, rarest first",
+         "missing_skill_ids": "posting skills the candidate lacks: required ones first, each group rarest first",
+         "partial_skill_ids": "the missing skills a related skill the candidate holds partly covers",
          "matched_skills": "labels of matched_skill_ids", "missing_skills": "labels of missing_skill_ids"},
         "SELECT c.candidate_id, m.score, m.matched_skills, m.missing_skills FROM marts.fact_match m "
         "JOIN marts.dim_candidate c USING (candidate_id) WHERE m.posting_id = '<posting_id>' "

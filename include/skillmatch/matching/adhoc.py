@@ -72,13 +72,19 @@ def read_postings(path: Path) -> pd.DataFrame:
 
 
 def adhoc_matches(resumes: pd.DataFrame, postings: pd.DataFrame, index: SkillIndex,
-                  settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(fact_match rows, posting skill facts) for ad-hoc inputs, with the nightly run's engine."""
+                  settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, float]]]:
+    """(fact_match rows, posting skill facts with their requirement, the candidates' soft credits) for ad-hoc
+    inputs, with the nightly run's engine."""
+    from skillmatch.matching.requirements import posting_requirements
+    from skillmatch.matching.soft import candidate_credits, load_relations
+
     ps, post_emb = extract_documents(postings[["doc_id", "text"]], index, settings)
     cs, cand_emb = extract_documents(resumes[["doc_id", "text"]], index, settings)
+    ps = posting_requirements(postings.rename(columns={"doc_id": "posting_id"}), ps)
+    relations = load_relations(settings)
     fm = match_frames(ps, cs, postings["doc_id"].tolist(), post_emb, resumes["doc_id"].tolist(), cand_emb,
-                      index.labels, settings)
-    return fm, ps
+                      index.labels, settings, relations=relations)
+    return fm, ps, candidate_credits(cs.groupby("doc_id")["skill_id"].apply(set).to_dict(), relations)
 
 
 def match_records(fm: pd.DataFrame, resume_ids: list[str]) -> list[dict[str, object]]:
@@ -91,20 +97,24 @@ def match_records(fm: pd.DataFrame, resume_ids: list[str]) -> list[dict[str, obj
         matches = [] if g is None else [
             {"posting_id": r.posting_id, "score": round(float(r.score), 4),
              "components": {"skill_coverage": round(float(r.skill_coverage), 4),
-                            "semantic_similarity": round(float(r.semantic_similarity), 4)},
+                            "semantic_similarity": round(float(r.semantic_similarity), 4),
+                            "required_coverage": None if pd.isna(r.required_coverage)
+                            else round(float(r.required_coverage), 4)},
              "matched_skills": list(r.matched_skills), "missing_skills": list(r.missing_skills),
-             "matched_skill_ids": list(r.matched_skill_ids), "missing_skill_ids": list(r.missing_skill_ids)}
+             "matched_skill_ids": list(r.matched_skill_ids), "missing_skill_ids": list(r.missing_skill_ids),
+             "partial_skill_ids": list(r.partial_skill_ids)}
             for r in g.itertuples()]
         out.append({"resume_id": rid, "matches": matches})
     return out
 
 
 def path_records(fm: pd.DataFrame, posting_skills: pd.DataFrame, resume_ids: list[str], labels: dict[str, str],
-                 settings: Settings, n_postings: int | None = None) -> list[dict[str, object]]:
+                 settings: Settings, n_postings: int | None = None,
+                 credits: dict[str, dict[str, float]] | None = None) -> list[dict[str, object]]:
     """One ``{"resume_id", "steps": [...]}`` per resume, first step first."""
     steps = rank_learning_steps(fm, posting_skills, labels, settings.path_targets, settings.path_max_steps,
                                 settings.weights.skill_coverage, prerequisites=mine_prerequisites(posting_skills),
-                                n_postings=n_postings)
+                                n_postings=n_postings, credits=credits)
     by = {c: g.sort_values("step") for c, g in steps.groupby("candidate_id")}
     out = []
     for rid in resume_ids:

@@ -1,7 +1,10 @@
 """Match engine: resume x posting scores on torch, blocked, top-k both ways -> ``fact_match``.
 
 score = w_cov * skill_coverage + w_sem * semantic_similarity, where
-- skill_coverage: IDF-weighted share of the posting's skills that the resume holds (rare skills weigh more);
+- skill_coverage: weighted share of the posting's skills that the resume covers. A skill weighs its IDF (rare
+  skills weigh more), times ``PREFERRED_WEIGHT`` when the posting marks it preferred rather than required
+  (``matching.requirements``); the resume covers a skill it holds fully and a related one partly (soft coverage,
+  ``matching.soft``: ESCO hierarchy and label similarity, always less than the skill itself);
 - semantic_similarity: cosine of the document embeddings centred on the corpus mean, clipped to [0, 1].
 Candidate rows are processed in blocks so memory stays bounded; the full matrix is never kept.
 """
@@ -21,9 +24,10 @@ from skillmatch.lake import read_parquet, write_parquet_atomic
 log = logging.getLogger(__name__)
 
 MIN_SKILLS_FOR_FULL_COVERAGE = 3
+PREFERRED_WEIGHT = 0.5  # a "nice to have" skill weighs half a required one
 FACT_MATCH_COLUMNS = ["candidate_id", "posting_id", "score", "skill_coverage", "semantic_similarity",
-                      "rank_for_candidate", "rank_for_posting", "matched_skill_ids", "missing_skill_ids",
-                      "matched_skills", "missing_skills"]
+                      "required_coverage", "rank_for_candidate", "rank_for_posting", "matched_skill_ids",
+                      "missing_skill_ids", "partial_skill_ids", "matched_skills", "missing_skills"]
 
 
 def skill_idf(posting_skills: pd.DataFrame, n_postings: int) -> pd.Series:
@@ -68,36 +72,58 @@ def center_embeddings(post_emb: np.ndarray, cand_emb: np.ndarray) -> tuple[np.nd
     return apply_centre(post_emb, centre), apply_centre(cand_emb, centre)
 
 
+def preferred_sets(posting_skills: pd.DataFrame) -> dict[str, set[str]]:
+    """{posting: skills it marks preferred} from the facts' ``requirement`` column (none without it)."""
+    if "requirement" not in posting_skills:
+        return {}
+    pref = posting_skills[posting_skills["requirement"] == "preferred"]
+    return pref.groupby("doc_id")["skill_id"].apply(set).to_dict()
+
+
+def skill_weight(idf: pd.Series, posting: str, skill: str, preferred: dict[str, set[str]]) -> float:
+    """What one skill of one posting weighs in its coverage: IDF, less for a preferred skill."""
+    w = float(idf.get(skill, 0.0))
+    return w * PREFERRED_WEIGHT if skill in preferred.get(posting, ()) else w
+
+
 def coverage_weights(posting_skills: pd.DataFrame, n_postings: int | None = None) -> tuple[pd.Series, pd.Series]:
-    """(idf per skill, coverage denominator per posting): the IDF mass of a posting's skills, at least
-    :func:`coverage_floor` (what :func:`top_k_matches` divides by)."""
-    ps = posting_skills[["doc_id", "skill_id"]].drop_duplicates()
+    """(idf per skill, coverage denominator per posting): the weight of a posting's skills (IDF, less for the
+    preferred ones), at least :func:`coverage_floor` (what :func:`top_k_matches` divides by)."""
+    ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     idf = skill_idf(ps, n_postings if n_postings is not None else ps["doc_id"].nunique())
-    denom = ps.assign(w=ps["skill_id"].map(idf)).groupby("doc_id")["w"].sum().clip(lower=coverage_floor(idf))
+    factor = np.where(ps["requirement"] == "preferred", PREFERRED_WEIGHT, 1.0) if "requirement" in ps else 1.0
+    denom = ps.assign(w=ps["skill_id"].map(idf) * factor).groupby("doc_id")["w"].sum().clip(lower=coverage_floor(idf))
     return idf, denom
 
 
 def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
-                   cand_ids: list[str], post_ids: list[str]):  # noqa: ANN201 - (scipy csr, scipy csr, ndarray)
-    """(candidate x skill 0/1, posting x skill IDF weight, coverage denominator per posting), sparse; skills no
-    posting asks for have no column (they cannot cover anything)."""
+                   cand_ids: list[str], post_ids: list[str], preferred: dict[str, set[str]] | None = None,
+                   credits: dict[str, dict[str, float]] | None = None):  # noqa: ANN201 - (csr, csr, ndarray)
+    """(candidate x skill credit, posting x skill weight, coverage denominator per posting), sparse. A candidate's
+    credit is 1 for a skill they hold and their soft credit (< 1) for a related one; a posting's weight is the
+    skill's IDF, times ``PREFERRED_WEIGHT`` for a preferred skill. Skills no posting asks for have no column."""
     from scipy import sparse
 
     vocab = {s: i for i, s in enumerate(sorted(set(idf.index)))}
     weight = idf.reindex(sorted(vocab)).to_numpy(dtype=np.float32)
+    preferred, credits = preferred or {}, credits or {}
 
-    def csr(ids: list[str], skills: dict[str, set[str]], weighted: bool):  # noqa: ANN202
-        rows, cols = [], []
+    def csr(ids: list[str], skills: dict[str, set[str]], posting_side: bool):  # noqa: ANN202
+        rows, cols, vals = [], [], []
         for r, x in enumerate(ids):
-            for sk in skills.get(x, ()):
+            pref = preferred.get(x, ()) if posting_side else ()
+            entries = {sk: 1.0 for sk in skills.get(x, ())}
+            if not posting_side:
+                entries = {**credits.get(x, {}), **entries}  # a held skill's full credit wins
+            for sk, v in entries.items():
                 c = vocab.get(sk)
                 if c is not None:
                     rows.append(r)
                     cols.append(c)
-        cols_a = np.asarray(cols, dtype=np.int64)
-        vals = weight[cols_a] if weighted else np.ones(len(cols_a), dtype=np.float32)
-        return sparse.csr_matrix((vals, (np.asarray(rows, dtype=np.int64), cols_a)), shape=(len(ids), len(vocab)),
-                                 dtype=np.float32)
+                    vals.append(weight[c] * (PREFERRED_WEIGHT if sk in pref else 1.0) if posting_side else v)
+        return sparse.csr_matrix((np.asarray(vals, dtype=np.float32),
+                                  (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+                                 shape=(len(ids), len(vocab)), dtype=np.float32)
 
     r, w = csr(cand_ids, cand_skills, False), csr(post_ids, post_skills, True)
     total = np.asarray(w.sum(1)).ravel()
@@ -178,9 +204,10 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
 
 def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
                   cand_emb: np.ndarray, post_emb: np.ndarray, cand_ids: list[str], post_ids: list[str],
-                  settings: Settings, block: int | None = None) -> pd.DataFrame:
+                  settings: Settings, block: int | None = None, preferred: dict[str, set[str]] | None = None,
+                  credits: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
     """Top-k postings per candidate and top-k candidates per posting, with score components."""
-    r, w, denom = skill_matrices(cand_skills, post_skills, idf, cand_ids, post_ids)
+    r, w, denom = skill_matrices(cand_skills, post_skills, idf, cand_ids, post_ids, preferred, credits)
     t = topk_both_ways(r, w, denom, cand_emb, post_emb, settings.top_k, settings.top_k,
                        settings.weights.skill_coverage, settings.weights.semantic,
                        resolve_device(settings.device), block)
@@ -207,19 +234,29 @@ def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[s
 
 
 def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]],
-                     idf: pd.Series, labels: dict[str, str]) -> pd.DataFrame:
-    """``fact_match`` rows: the scored pairs plus matched / missing skills, rarest first (highest IDF), then by
-    label."""
-    def ordered(ids: set[str]) -> list[str]:
-        return sorted(ids, key=lambda s: (-float(idf.get(s, 0.0)), labels.get(s, s)))
+                     idf: pd.Series, labels: dict[str, str], preferred: dict[str, set[str]] | None = None,
+                     credits: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """``fact_match`` rows: the scored pairs plus matched / missing skills (missing: required ones first), rarest
+    first (highest IDF), then by label; the missing skills a related held skill partly covers; and the share of
+    the posting's required skills the candidate holds."""
+    preferred, credits = preferred or {}, credits or {}
+
+    def ordered(ids: set[str], pref: set[str] = frozenset()) -> list[str]:  # noqa: B006 - read only
+        return sorted(ids, key=lambda s: (s in pref, -float(idf.get(s, 0.0)), labels.get(s, s)))
 
     fm = pairs.copy()
-    matched, missing = [], []
+    matched, missing, partial, required_cov = [], [], [], []
     for c, p in zip(fm["candidate_id"], fm["posting_id"]):
-        have, need = cand_skills.get(c, set()), post_skills.get(p, set())
+        have, need, pref = cand_skills.get(c, set()), post_skills.get(p, set()), preferred.get(p, set())
         matched.append(ordered(need & have))
-        missing.append(ordered(need - have))
-    fm["matched_skill_ids"], fm["missing_skill_ids"] = matched, missing
+        gap = ordered(need - have, pref)
+        missing.append(gap)
+        soft = credits.get(c, {})
+        partial.append([s for s in gap if s in soft])
+        required = need - pref
+        required_cov.append(round(len(required & have) / len(required), 6) if required else None)
+    fm["matched_skill_ids"], fm["missing_skill_ids"], fm["partial_skill_ids"] = matched, missing, partial
+    fm["required_coverage"] = pd.array(required_cov, dtype="Float64")
     fm["matched_skills"] = [[labels.get(s, s) for s in m] for m in matched]
     fm["missing_skills"] = [[labels.get(s, s) for s in m] for m in missing]
     return fm[FACT_MATCH_COLUMNS].sort_values(["candidate_id", "score"], ascending=[True, False]).reset_index(drop=True)
@@ -231,18 +268,23 @@ def _skill_sets(facts: pd.DataFrame) -> dict[str, set[str]]:
 
 def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, post_ids: list[str],
                  post_emb: np.ndarray, cand_ids: list[str], cand_emb: np.ndarray, labels: dict[str, str],
-                 settings: Settings, model=None) -> pd.DataFrame:  # noqa: ANN001 - incremental.ScoringModel
-    """``fact_match`` rows from skill facts (doc_id, skill_id) and document embeddings (pure function), scored
-    with ``model`` (fitted on these inputs when not given)."""
+                 settings: Settings, model=None,  # noqa: ANN001 - incremental.ScoringModel
+                 relations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``fact_match`` rows from skill facts (doc_id, skill_id, optional requirement) and document embeddings (pure
+    function), scored with ``model`` (fitted on these inputs when not given) and the soft-coverage ``relations``
+    (``matching.soft``; none: exact coverage only)."""
     from skillmatch.matching.incremental import fit_scoring_model
 
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
+    from skillmatch.matching.soft import candidate_credits
+
     model = model or fit_scoring_model(posting_skills, post_emb, cand_emb)
     post_skills, cand_skills = _skill_sets(posting_skills), _skill_sets(candidate_skills)
+    preferred, credits = preferred_sets(posting_skills), candidate_credits(cand_skills, relations)
     pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
-                          cand_ids, post_ids, settings)
-    return with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels)
+                          cand_ids, post_ids, settings, preferred=preferred, credits=credits)
+    return with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits)
 
 
 def compute_matches(settings: Settings) -> dict[str, int]:
@@ -250,7 +292,14 @@ def compute_matches(settings: Settings) -> dict[str, int]:
     incrementally when the previous run's state allows it (``matching.incremental``), else in full."""
     from skillmatch.matching import incremental as inc
 
-    ps = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"), columns=["doc_id", "skill_id"])
+    from skillmatch.matching.requirements import posting_requirements
+    from skillmatch.matching.soft import candidate_credits, load_relations
+
+    facts = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"),
+                         columns=["doc_id", "skill_id", "char_start", "char_end"])
+    silver = read_parquet(settings.lake("silver", "postings.parquet"), columns=["posting_id", "text"])
+    ps = posting_requirements(silver, facts)
+    write_parquet_atomic(ps, settings.lake("gold", "posting_skill_requirement.parquet"))
     cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
     post_ids, post_emb = read_embeddings(settings, "postings")
     cand_ids, cand_emb = read_embeddings(settings, "resumes")
@@ -259,14 +308,19 @@ def compute_matches(settings: Settings) -> dict[str, int]:
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
     labels = dict(zip(dim["skill_id"], dim["preferred_label"]))
     post_skills, cand_skills = _skill_sets(ps), _skill_sets(cs)
-    fp_c = inc.fingerprints(cand_ids, cand_skills, cand_emb)
-    fp_p = inc.fingerprints(post_ids, post_skills, post_emb)
+    preferred, credits = preferred_sets(ps), candidate_credits(cand_skills, load_relations(settings))
+    # a candidate's scores also depend on their soft credits (the taxonomy's relations), a posting's on which of
+    # its skills are preferred: both are in the fingerprints, so a change there rescores the document
+    fp_c = inc.fingerprints(cand_ids, {c: sk | {f"soft:{x}:{v}" for x, v in credits.get(c, {}).items()}
+                                       for c, sk in cand_skills.items()}, cand_emb)
+    fp_p = inc.fingerprints(post_ids, {p: sk | {f"preferred:{x}" for x in preferred.get(p, ())}
+                                       for p, sk in post_skills.items()}, post_emb)
     state = settings.lake("gold", "match_state")
     plan = inc.plan_run(state, settings.lake("gold", "fact_match.parquet"), fp_c, fp_p, settings)
     if plan.full:
         model = inc.fit_scoring_model(ps, post_emb, cand_emb)
         pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
-                              cand_ids, post_ids, settings)
+                              cand_ids, post_ids, settings, preferred=preferred, credits=credits)
     else:
         model = plan.model
         ce, pe = model.centred(cand_emb), model.centred(post_emb)
@@ -274,10 +328,11 @@ def compute_matches(settings: Settings) -> dict[str, int]:
 
         def score_pairs(c_sub: list[str], p_sub: list[str]) -> pd.DataFrame:
             return top_k_matches(cand_skills, post_skills, model.idf, ce[[c_row[d] for d in c_sub]],
-                                 pe[[p_row[d] for d in p_sub]], c_sub, p_sub, settings)
+                                 pe[[p_row[d] for d in p_sub]], c_sub, p_sub, settings, preferred=preferred,
+                                 credits=credits)
 
         pairs = inc.incremental_pairs(plan.previous, plan.delta, score_pairs, cand_ids, post_ids, settings.top_k)
-    fm = with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels)
+    fm = with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits)
     write_parquet_atomic(fm, settings.lake("gold", "fact_match.parquet"))
     inc.save_state(state, model, fp_c, fp_p, settings, refit=plan.full)
     assignment = optimal_assignment(fm)

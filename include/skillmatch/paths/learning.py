@@ -1,10 +1,12 @@
 """Learning paths: for each candidate, the missing skills that raise their match with their best targets most.
 
 For a candidate and their top ``targets`` postings, learning a missing skill ``s`` raises the skill-coverage part
-of each target's score by ``w_cov * idf(s) / denominator(posting)`` (the match engine's own formula), so its
-**expected gain** is the mean of that over the targets. Steps are taken greedily (the skill that raises the
-average target score most, then the next given the first); because coverage adds up, the gain of a skill does not
-change once another is learned, and greedy is exact. Priority = gain x (1 + 0.5 x demand index) x (1 + 0.25 if
+of each target's score by ``w_cov * weight(s) * (1 - credit(s)) / denominator(posting)`` (the match engine's own
+formula: weight = IDF, halved for a skill the posting marks preferred; credit = the soft credit a related held
+skill already gives), so its **expected gain** is the mean of that over the targets. Steps are taken greedily
+(the skill that raises the average target score most, then the next given the first); because coverage adds up,
+the gain of a skill does not change once another is learned, and greedy is exact (the soft credits a newly
+learned skill would give its relatives are not counted: a path never promises more than it delivers). Priority = gain x (1 + 0.5 x demand index) x (1 + 0.25 if
 the skill is a sibling, in the ESCO hierarchy, of one the candidate holds): market demand and learnability.
 
 Prerequisites come first: ESCO broader skills, and pairs mined from the postings (A before B when nearly every
@@ -20,7 +22,7 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, write_parquet_atomic
-from skillmatch.matching.engine import coverage_weights
+from skillmatch.matching.engine import coverage_weights, preferred_sets, skill_weight
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +66,20 @@ def broader_prerequisites(hierarchy: pd.DataFrame, known: set[str]) -> dict[str,
 def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, labels: dict[str, str],
                         targets: int, max_steps: int, coverage_weight: float = 0.35,
                         held: dict[str, set[str]] | None = None, parents: dict[str, set[str]] | None = None,
-                        prerequisites: dict[str, set[str]] | None = None, n_postings: int | None = None) -> pd.DataFrame:
+                        prerequisites: dict[str, set[str]] | None = None, n_postings: int | None = None,
+                        credits: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
     """Ordered learning steps per candidate from their top ``targets`` postings (pure function).
 
     ``fact_match`` needs candidate_id, posting_id, rank_for_candidate, score, missing_skill_ids; ``held`` maps a
     candidate to the skills they hold and ``parents`` a skill to its broader concepts (for learnability);
     ``prerequisites`` maps a skill to the skills to learn before it; ``n_postings`` is the market size the match
-    engine used for IDF (default: the postings in ``posting_skills``).
+    engine used for IDF (default: the postings in ``posting_skills``); a ``requirement`` column in
+    ``posting_skills`` weighs preferred skills as the match engine does, and ``credits`` (the candidates' soft
+    credits, ``matching.soft``) lower the gain of a skill a related held one already partly covers.
     """
-    held, parents, prerequisites = held or {}, parents or {}, prerequisites or {}
-    ps = posting_skills[["doc_id", "skill_id"]].drop_duplicates()
+    held, parents, prerequisites, credits = held or {}, parents or {}, prerequisites or {}, credits or {}
+    preferred = preferred_sets(posting_skills)
+    ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     demand = ps.groupby("skill_id")["doc_id"].nunique()
     max_demand = float(demand.max()) if len(demand) else 1.0
     idf, denom = coverage_weights(ps, n_postings)
@@ -89,8 +95,10 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
         if not need:
             continue
         # per-target score increase from learning s
-        inc = {s: np.array([coverage_weight * float(idf.get(s, 0.0)) / float(denom.get(pids[t], 1.0))
-                            if t in ts else 0.0 for t in range(len(pids))]) for s, ts in need.items()}
+        soft = credits.get(cid, {})
+        inc = {s: np.array([coverage_weight * skill_weight(idf, pids[t], s, preferred) * (1.0 - soft.get(s, 0.0))
+                            / float(denom.get(pids[t], 1.0)) if t in ts else 0.0 for t in range(len(pids))])
+               for s, ts in need.items()}
         held_parents = set().union(*(parents.get(h, set()) for h in held.get(cid, set()))) if held.get(cid) else set()
         prio = {}
         for s in need:
@@ -143,19 +151,22 @@ def _order_with_prerequisites(need: dict[str, list[int]], prio: dict[str, float]
 def compute_learning_paths(settings: Settings) -> dict[str, int]:
     """Build ``fact_learning_step`` from ``fact_match``, the skill facts and the taxonomy in the lake."""
     fm = read_parquet(settings.lake("gold", "fact_match.parquet"))
-    ps = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"), columns=["doc_id", "skill_id"])
+    from skillmatch.matching.soft import candidate_credits, load_relations
+
+    ps = read_parquet(settings.lake("gold", "posting_skill_requirement.parquet"))  # written by the match stage
     cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
     hier = read_parquet(settings.lake("taxonomy", "dim_skill_hierarchy.parquet"))
     parents = hier.groupby("skill_id")["broader_id"].apply(set).to_dict()
+    held = cs.groupby("doc_id")["skill_id"].apply(set).to_dict()
     prereq = mine_prerequisites(ps)
     for b, a in broader_prerequisites(hier, set(dim["skill_id"])).items():
         prereq.setdefault(b, set()).update(a)
     steps = rank_learning_steps(fm, ps, dict(zip(dim["skill_id"], dim["preferred_label"])), settings.path_targets,
                                 settings.path_max_steps, settings.weights.skill_coverage,
-                                held=cs.groupby("doc_id")["skill_id"].apply(set).to_dict(), parents=parents,
-                                prerequisites=prereq, n_postings=len(read_parquet(
-                                    settings.lake("gold", "embedding_postings.parquet"), columns=["doc_id"])))
+                                held=held, parents=parents, prerequisites=prereq, n_postings=len(read_parquet(
+                                    settings.lake("gold", "embedding_postings.parquet"), columns=["doc_id"])),
+                                credits=candidate_credits(held, load_relations(settings)))
     write_parquet_atomic(steps, settings.lake("gold", "fact_learning_step.parquet"))
     counts = {"candidates_with_path": int(steps["candidate_id"].nunique()), "steps": len(steps),
               "mined_prerequisite_pairs": sum(len(v) for v in prereq.values())}

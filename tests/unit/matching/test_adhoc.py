@@ -63,10 +63,11 @@ def test_match_contract(env: Path, caplog: pytest.LogCaptureFixture) -> None:
         scores = [m["score"] for m in r["matches"]]
         assert scores == sorted(scores, reverse=True)
         for m in r["matches"]:
-            assert set(m["components"]) == {"skill_coverage", "semantic_similarity"}
+            assert set(m["components"]) == {"skill_coverage", "semantic_similarity", "required_coverage"}
             assert 0 <= m["score"] <= 1
     top = ana["matches"][0]
     assert top["missing_skills"] == [] and top["components"]["skill_coverage"] == 1.0
+    assert top["components"]["required_coverage"] == 1.0 and top["partial_skill_ids"] == []
     assert set(top["matched_skills"]) == {"Python (computer programming)", "Kubernetes", "Docker", "SQL"}
     # the DOCX table cell was read: Excel and SQL come from it
     assert bo["matches"][0]["posting_id"] == "p-analyst"

@@ -9,8 +9,12 @@ import pytest
 from skillmatch.config import Settings, load_settings
 from skillmatch.matching import incremental as inc
 from skillmatch.matching.engine import top_k_matches
+from skillmatch.matching.soft import candidate_credits
 
 K = 4
+# s_i partly covers s_(i+1) and s_(i+20)
+RELATIONS = pd.DataFrame([(f"s{i}", f"s{(i + d) % 40}", c, "test") for i in range(40) for d, c in ((1, 0.5), (20, 0.3))],
+                         columns=["skill_id", "related_id", "credit", "relation"])
 
 
 @pytest.fixture()
@@ -40,8 +44,12 @@ def _score_all(model: inc.ScoringModel, cand: dict, post: dict, settings: Settin
     p_ids = list(post) if p_ids is None else p_ids
     ce = model.centred(np.stack([cand[c][1] for c in c_ids])) if c_ids else np.zeros((0, 12), np.float32)
     pe = model.centred(np.stack([post[p][1] for p in p_ids])) if p_ids else np.zeros((0, 12), np.float32)
-    return top_k_matches({c: v[0] for c, v in cand.items()}, {p: v[0] for p, v in post.items()}, model.idf,
-                         ce, pe, c_ids, p_ids, settings)
+    held = {c: v[0] for c, v in cand.items()}
+    asked = {p: v[0] for p, v in post.items()}
+    # soft coverage and preferred skills in play too: both follow from the documents' own skill sets
+    preferred = {p: {x for x in sk if int(x[1:]) % 3 == 0} for p, sk in asked.items()}
+    return top_k_matches(held, asked, model.idf, ce, pe, c_ids, p_ids, settings, preferred=preferred,
+                         credits=candidate_credits(held, RELATIONS))
 
 
 def _fp(docs: dict) -> pd.Series:

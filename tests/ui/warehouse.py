@@ -42,9 +42,11 @@ CREATE TABLE marts.dim_job_posting (posting_id VARCHAR, source VARCHAR, native_i
   is_synthetic BOOLEAN);
 CREATE TABLE marts.dim_candidate (candidate_id VARCHAR, source VARCHAR, category VARCHAR, pages BIGINT,
   ingested_at TIMESTAMP, years_experience DOUBLE, n_skills BIGINT, is_synthetic BOOLEAN);
+CREATE TABLE marts.dim_skill (skill_id VARCHAR, preferred_label VARCHAR);
 CREATE TABLE marts.fact_match (candidate_id VARCHAR, posting_id VARCHAR, score DOUBLE, skill_coverage DOUBLE,
-  semantic_similarity DOUBLE, rank_for_candidate BIGINT, rank_for_posting BIGINT, matched_skill_ids VARCHAR[],
-  missing_skill_ids VARCHAR[], matched_skills VARCHAR[], missing_skills VARCHAR[]);
+  semantic_similarity DOUBLE, required_coverage DOUBLE, rank_for_candidate BIGINT, rank_for_posting BIGINT,
+  matched_skill_ids VARCHAR[], missing_skill_ids VARCHAR[], partial_skill_ids VARCHAR[], matched_skills VARCHAR[],
+  missing_skills VARCHAR[]);
 CREATE TABLE marts.fact_learning_step (candidate_id VARCHAR, step BIGINT, skill_id VARCHAR, skill_label VARCHAR,
   expected_gain DOUBLE, expected_score_after DOUBLE, priority DOUBLE, demand_postings BIGINT, demand_index DOUBLE,
   prerequisite_ids VARCHAR[], targets_needing BIGINT, targets_considered BIGINT, target_posting_ids VARCHAR[],
@@ -113,6 +115,7 @@ def build_warehouse(data_dir: Path) -> Path:
             demand.append((rank, f"skill:{rank}", postings, holding, postings / 1000, holding / 300,
                            postings / 1000 - holding / 300, skill_label(rank), "esco"))
         con.executemany("INSERT INTO marts.mart_skill_demand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", demand)
+        con.executemany("INSERT INTO marts.dim_skill VALUES (?, ?)", [(d[1], d[7]) for d in demand])
         monday = date(2026, 3, 23)
         weekly = [(monday + timedelta(weeks=w), "hn", "skill:1", n, 100, n / 100, skill_label(1))
                   for w, n in enumerate([10, 12, 15, 14, 20, 26])]
@@ -139,10 +142,12 @@ def build_warehouse(data_dir: Path) -> Path:
         )
         con.executemany(
             "INSERT INTO marts.fact_match (candidate_id, posting_id, score, skill_coverage, semantic_similarity, "
-            "rank_for_candidate, rank_for_posting, matched_skills, missing_skills) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(CANDIDATE, POSTING, 0.812, 0.7, 0.873, 1, 1, ["Python (computer programming)", "SQL"], ["Kubernetes"]),
-             (OTHER_CANDIDATE, POSTING, 0.455, 0.3, 0.538, 2, 2, ["SQL"], ["Kubernetes", "Apache Spark"]),
-             (CANDIDATE, "landing:7", 0.61, 0.5, 0.67, 2, None, ["SQL"], ["dbt"])],
+            "required_coverage, rank_for_candidate, rank_for_posting, matched_skills, missing_skills, "
+            "partial_skill_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(CANDIDATE, POSTING, 0.812, 0.7, 0.873, 0.75, 1, 1, ["Python (computer programming)", "SQL"],
+              ["Kubernetes"], ["skill:3"]),
+             (OTHER_CANDIDATE, POSTING, 0.455, 0.3, 0.538, 0.25, 2, 2, ["SQL"], ["Kubernetes", "Apache Spark"], []),
+             (CANDIDATE, "landing:7", 0.61, 0.5, 0.67, None, 2, None, ["SQL"], ["dbt"], [])],
         )
         con.executemany(
             "INSERT INTO marts.fact_learning_step (candidate_id, step, skill_id, skill_label, expected_gain, "

@@ -204,14 +204,19 @@ def find_candidates(con: Any, text: str, limit: int = 20) -> list[dict[str, Any]
     )
 
 
+# labels of the missing skills a related held skill partly covers (`partial_skill_ids`), in the match row's order
+PARTIAL = ("(SELECT list(s.preferred_label ORDER BY list_position(m.partial_skill_ids, s.skill_id)) "
+           "FROM marts.dim_skill s WHERE list_contains(m.partial_skill_ids, s.skill_id))")
+
+
 def matches_for_posting(con: Any, posting_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """The posting's top candidates (`marts.fact_match`), with score components and matched / missing skills."""
     return _rows(
         con,
-        """
-        SELECT candidate_id, score, skill_coverage, semantic_similarity, rank_for_posting AS rank,
-               matched_skills, missing_skills
-        FROM marts.fact_match WHERE posting_id = ? AND rank_for_posting IS NOT NULL
+        f"""
+        SELECT candidate_id, score, skill_coverage, required_coverage, semantic_similarity, rank_for_posting AS rank,
+               matched_skills, missing_skills, {PARTIAL} AS partial_skills
+        FROM marts.fact_match m WHERE posting_id = ? AND rank_for_posting IS NOT NULL
         ORDER BY rank_for_posting LIMIT ?
         """,
         [posting_id, limit],
@@ -222,9 +227,10 @@ def matches_for_candidate(con: Any, candidate_id: str, limit: int = 20) -> list[
     """The candidate's top postings (`marts.fact_match`), with titles, score components and skills."""
     return _rows(
         con,
-        """
-        SELECT m.posting_id, p.title, p.company, m.score, m.skill_coverage, m.semantic_similarity,
-               m.rank_for_candidate AS rank, m.matched_skills, m.missing_skills
+        f"""
+        SELECT m.posting_id, p.title, p.company, m.score, m.skill_coverage, m.required_coverage,
+               m.semantic_similarity, m.rank_for_candidate AS rank, m.matched_skills, m.missing_skills,
+               {PARTIAL} AS partial_skills
         FROM marts.fact_match m LEFT JOIN marts.dim_job_posting p USING (posting_id)
         WHERE m.candidate_id = ? AND m.rank_for_candidate IS NOT NULL
         ORDER BY m.rank_for_candidate LIMIT ?

@@ -47,17 +47,12 @@ def _extract(s: Settings, a: argparse.Namespace) -> object:
     if getattr(a, "input", None):
         import pandas as pd
 
-        from skillmatch.extraction.extract import extract_mentions
+        from skillmatch.extraction.extract import extract_spans
         from skillmatch.matching.adhoc import read_jsonl
 
         rows = read_jsonl(Path(a.input), ("text",))
         docs = pd.DataFrame({"doc_id": [r["id"] for r in rows], "text": [r["text"] for r in rows]})
-        index = _skill_index(s)
-        mentions, _ = extract_mentions(docs, index, s, whole_text=True)
-        # The contract is about skill spans: a sentence linked as a whole is not one, and with a tagger the spans
-        # are the tagger's (an alias hit on the very same span keeps its exact link). Alias hits elsewhere stay
-        # in the nightly facts but not here: on SkillSpan dev they cost 5 points of precision for 1 of recall.
-        spans = mentions[mentions["tagged"]] if index.tagger is not None else mentions[mentions["method"] == "alias"]
+        spans = extract_spans(docs, _skill_index(s), s)
         by_doc = {d: g.sort_values("char_start") for d, g in spans.groupby("doc_id")}
         with _open_out(a.output) as out:
             for d in docs["doc_id"]:

@@ -36,6 +36,10 @@ def load_curation() -> dict[str, Curation]:
 
 def _fold(text: str) -> str:
     """Lowercase without changing length, so offsets in the folded text are offsets in the original."""
+    if text.isascii():
+        # ASCII lowercases one character to one, so this is what the loop below gives, without a Python step per
+        # character: building the automaton (every CLI start-up) went from 1.8 s to 1.3-1.4 s on 2 cores
+        return text.lower()
     return "".join((c.lower() or c)[0] if len(c.lower()) != 1 else c.lower() for c in text)
 
 

@@ -10,8 +10,9 @@ char_start, char_end, sentence_index, score, method. Methods, strongest evidence
 
 The skill facts keep one row per (document, skill) with the best evidence and a ``mention_count``; tagger spans
 whose link score is below ``link_threshold`` stay out of the facts (they are still reported by the ad-hoc
-``skillmatch extract``, whose evaluation is about spans). Sentences repeated across documents (boilerplate) are
-encoded and tagged once per batch.
+``skillmatch extract``, whose evaluation is about spans: :func:`extract_spans`, which skips the sentence linker
+because none of its work reaches that output). Sentences repeated across documents (boilerplate) are encoded and
+tagged once per batch.
 """
 from __future__ import annotations
 
@@ -149,13 +150,14 @@ class SkillIndex:
         return mask
 
 
-def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
-                     whole_text: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, whole_text: bool = False,
+                     link_sentences: bool = True) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Every skill mention of ``docs`` (columns doc_id, text), one per span; returns (mentions, doc embeddings).
 
     Doc embeddings are the normalised mean of the first ``max_sentences_per_doc`` sentence embeddings. The tagger
     reads each sentence (so boilerplate repeated across documents is tagged once) or, with ``whole_text``, each
-    document in windows of words (what the ad-hoc CLI does: no sentence cap, no split inside a span).
+    document in windows of words (what the ad-hoc CLI does: no sentence cap, no split inside a span). Without
+    ``link_sentences`` no sentence is encoded: no ``sentence-linker`` mention, and None for the embeddings.
     """
     t0 = time.time()
     rows: list[dict[str, object]] = []
@@ -170,7 +172,9 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
             rows.append({"doc_id": doc_id, "skill_id": surf.skill_id, "surface_form": text[start:end],
                          "char_start": start, "char_end": end, "sentence_index": _sentence_of(starts, start),
                          "score": 1.0, "method": "alias"})
-    doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows)
+    doc_emb, n_sent = None, 0
+    if link_sentences:
+        doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows)
     n_spans = _tagged_spans(doc_ids, texts, sentences, index, settings, rows, whole_text)
     mentions = _merge_spans(pd.DataFrame(rows, columns=[c for c in MENTION_COLUMNS if c not in {"preferred_label", "mention_count"}]))
     mentions["preferred_label"] = mentions["skill_id"].map(index.labels)
@@ -178,6 +182,19 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
     log.info("extracted %d mentions from %d docs (%d sentences encoded, %d tagger spans) in %.1fs on %s",
              len(mentions), len(docs), n_sent, n_spans, dt, index.device)
     return mentions, doc_emb
+
+
+def extract_spans(docs: pd.DataFrame, index: SkillIndex, settings: Settings) -> pd.DataFrame:
+    """The skill spans of ``docs`` that the ad-hoc ``skillmatch extract --input`` reports (the evaluation contract).
+
+    The contract is about skill spans: with a tagger, the spans are the tagger's (an alias hit on the very same span
+    keeps its exact link); without one, the alias hits. Alias hits elsewhere stay in the nightly facts but not here:
+    on SkillSpan dev they cost 5 points of precision for 1 of recall. A sentence linked as a whole is not a span, and
+    where it coincides with one the alias or tagger row outranks it, so the sentence linker is not run at all: it
+    encoded every sentence and ranked it against every concept label only for the result to be dropped.
+    """
+    mentions, _ = extract_mentions(docs, index, settings, whole_text=True, link_sentences=False)
+    return mentions[mentions["tagged"]] if index.tagger is not None else mentions[mentions["method"] == "alias"]
 
 
 def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:

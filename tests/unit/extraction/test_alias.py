@@ -65,6 +65,15 @@ def test_offsets_hold_after_case_folding(matcher: AliasMatcher) -> None:
     assert [h[2].skill_id for h in hits] == ["esco:ml", "esco:statistics"]
 
 
+def test_fold_is_per_character_lowercase_on_both_paths() -> None:
+    from skillmatch.extraction.alias import _fold
+
+    assert _fold("Machine LEARNING, C++ & SQL") == "machine learning, c++ & sql"  # ASCII: plain lower()
+    # not str.lower() beyond ASCII: a final capital sigma folds like any other sigma and "İ" to one character
+    assert _fold("ΟΔΟΣ İstanbul") == "οδοσ istanbul"
+    assert "ΟΔΟΣ".lower() == "οδος"
+
+
 def test_product_label_is_case_exact(matcher: AliasMatcher) -> None:
     # O*NET one-word product names are matched as capitalised
     assert _hits(matcher, "KUBERNETES and kubernetes") == []

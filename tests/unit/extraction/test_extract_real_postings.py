@@ -1,0 +1,135 @@
+"""Extraction on real postings with the real ESCO + O*NET taxonomy and encoder (CPU).
+
+The ad-hoc ``skillmatch extract --input`` no longer runs the sentence linker (issue 5: it encoded every sentence and
+ranked it against every concept label, then dropped the result). These tests pin what must not move because of
+that: the reported spans equal what the full extraction reports after the CLI's filter, and the nightly facts keep
+their sentence-linker evidence. The counts per method were recorded on 2026-11-27 with the code before the change,
+on the first postings of the shared LinkedIn sample; they depend on the taxonomy, the encoder and (where the
+tagger takes part) the promoted tagger's version, and a change that moves them should say why.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from skillmatch.config import Settings, load_settings
+from skillmatch.extraction.extract import SkillIndex, extract_documents, extract_mentions, extract_spans
+from tests.conftest import SHARED_DATA
+
+POSTINGS = SHARED_DATA / "postings" / "linkedin-2023-24-sample" / "postings_sample.csv"
+N_POSTINGS = 24
+
+# Recorded before the change (HEAD e8e5854): no tagger, so these depend on the taxonomy and the encoder only.
+FACTS_NO_TAGGER = {"alias": 123, "sentence-linker": 3}
+SPANS_NO_TAGGER = {"alias": 192}
+# The same with the tagger promoted when they were recorded; checked only when that tagger is the promoted one.
+RECORDED_TAGGER = "tagger-20261127T035946"
+FACTS_TAGGER = {"tagger+linker": 330, "alias": 123, "sentence-linker": 1}
+SPANS_TAGGER = {"tagger+linker": 445, "alias": 33}
+
+pytestmark = pytest.mark.skipif(not POSTINGS.is_file() or not (SHARED_DATA / "taxonomy").is_dir(),
+                                reason=f"real postings / taxonomy not found under {SHARED_DATA} "
+                                       "(set SKILLMATCH_SHARED_DIR)")
+
+
+@pytest.fixture(scope="module")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from skillmatch.taxonomy.build import build_taxonomy
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SKILLMATCH_DATA_DIR", str(tmp_path_factory.mktemp("real_extract")))
+        mp.setenv("SKILLMATCH_SHARED_DIR", str(SHARED_DATA))
+        mp.setenv("SKILLMATCH_SOURCE", "shared")
+        mp.setenv("SKILLMATCH_DEVICE", "cpu")
+        for name in ("ENCODER_THRESHOLD", "LINK_THRESHOLD", "MAX_SENTENCES_PER_DOC", "MAX_TAGGED_SENTENCES_PER_DOC",
+                     "USE_TAGGER"):  # the recorded counts are for the defaults
+            mp.delenv(f"SKILLMATCH_{name}", raising=False)
+        settings = load_settings()
+    build_taxonomy(settings)
+    # Embedding the 22,662 concept labels takes minutes on 2 cores. They are keyed by encoder + taxonomy version,
+    # like the name embeddings already kept under models/cache, so this lake keeps them there too across runs.
+    shared = settings.model_dir / "cache" / "label_embeddings"
+    shared.mkdir(parents=True, exist_ok=True)
+    settings.lake("cache").mkdir(parents=True, exist_ok=True)
+    settings.lake("cache", "label_embeddings").symlink_to(shared, target_is_directory=True)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def postings() -> pd.DataFrame:
+    df = pd.read_csv(POSTINGS, usecols=["job_id", "description"])
+    df = df[df["description"].notna()].head(N_POSTINGS)
+    return pd.DataFrame({"doc_id": df["job_id"].astype(str).tolist(), "text": df["description"].tolist()})
+
+
+def _index(settings: Settings, use_tagger: bool) -> SkillIndex:
+    import dataclasses
+
+    from skillmatch.taxonomy.build import read_dim_skill
+
+    return SkillIndex(read_dim_skill(settings), dataclasses.replace(settings, use_tagger=use_tagger))
+
+
+@pytest.fixture(scope="module")
+def plain(real_settings: Settings) -> SkillIndex:
+    """Alias matcher + sentence linker only: what runs where no tagger was trained."""
+    return _index(real_settings, use_tagger=False)
+
+
+@pytest.fixture(scope="module")
+def tagged(real_settings: Settings) -> SkillIndex:
+    index = _index(real_settings, use_tagger=True)
+    if index.tagger is None:
+        pytest.skip("no promoted span tagger under models/ (trained by `make setup` when the shared SkillSpan "
+                    "data is present)")
+    return index
+
+
+def _by_method(m: pd.DataFrame) -> dict[str, int]:
+    return {k: int(v) for k, v in m["method"].value_counts().items()}
+
+
+def _reported(index: SkillIndex, postings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(spans the CLI reports now, the same filter applied to the full extraction with the sentence linker)."""
+    spans = extract_spans(postings, index, index.settings)
+    full, emb = extract_mentions(postings, index, index.settings, whole_text=True, link_sentences=True)
+    assert emb is not None and emb.shape == (len(postings), 384)
+    # the linker did link whole sentences of these postings, so leaving it out could have changed something
+    assert (full["method"] == "sentence-linker").any()
+    before = full[full["tagged"]] if index.tagger is not None else full[full["method"] == "alias"]
+    return spans.reset_index(drop=True), before.reset_index(drop=True)
+
+
+def test_reported_spans_without_the_sentence_linker_are_unchanged(plain: SkillIndex, postings: pd.DataFrame) -> None:
+    spans, before = _reported(plain, postings)
+    pd.testing.assert_frame_equal(spans, before, check_exact=True)
+    assert _by_method(spans) == SPANS_NO_TAGGER
+    _, emb = extract_mentions(postings, plain, plain.settings, whole_text=True, link_sentences=False)
+    assert emb is None  # nothing was encoded
+
+
+def test_reported_spans_with_the_tagger_are_unchanged(tagged: SkillIndex, postings: pd.DataFrame) -> None:
+    spans, before = _reported(tagged, postings)
+    pd.testing.assert_frame_equal(spans, before, check_exact=True)
+    assert "sentence-linker" not in set(spans["method"])
+    for r in spans.itertuples():
+        text = postings.set_index("doc_id").at[r.doc_id, "text"]
+        assert text[r.char_start:r.char_end] == r.surface_form
+    if tagged.tagger.version == RECORDED_TAGGER:
+        assert _by_method(spans) == SPANS_TAGGER
+
+
+def test_nightly_facts_keep_sentence_linker_evidence(plain: SkillIndex, postings: pd.DataFrame) -> None:
+    facts, emb = extract_documents(postings, plain, plain.settings)
+    assert _by_method(facts) == FACTS_NO_TAGGER
+    linked = facts[facts["method"] == "sentence-linker"]
+    assert (linked["score"] >= plain.settings.encoder_threshold).all()
+    assert emb.shape == (len(postings), 384) and (abs((emb ** 2).sum(1) - 1) < 1e-5).all()
+
+
+def test_nightly_facts_with_the_tagger(tagged: SkillIndex, postings: pd.DataFrame) -> None:
+    facts, _ = extract_documents(postings, tagged, tagged.settings)
+    assert not facts.duplicated(["doc_id", "skill_id"]).any()
+    assert set(facts["method"]) <= {"alias", "tagger+linker", "sentence-linker"}
+    if tagged.tagger.version == RECORDED_TAGGER:
+        assert _by_method(facts) == FACTS_TAGGER

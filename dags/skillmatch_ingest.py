@@ -5,7 +5,8 @@ Reads every postings source declared in `include/sources.yaml` (landing folders 
 folders, into the **bronze** Parquet layer (append-only, content-hash dedup, a watermark per source), and loads the
 ESCO + O*NET taxonomy. Files or responses that cannot be used land in `quarantine/ingest_rejects` with the reason;
 `fetched = bronze new + already seen` is checked per source (`dq_reconciliation`). Downstream DAGs run on the
-Assets this DAG updates: validate -> extract -> match -> marts.
+Assets this DAG updates: validate -> extract -> match -> marts. Resumes are ingested once every postings source is
+done, so validation (which waits on both bronze Assets) never starts on a partly written bronze.
 """
 from __future__ import annotations
 
@@ -33,13 +34,14 @@ def skillmatch_ingest() -> None:
         ctx["source"] = source  # type: ignore[typeddict-unknown-key]  # names the mapped task in the UI
         return run_stage("ingest_postings", ctx["run_id"], part=source)
 
-    @task(outlets=[asset("bronze_resumes")])
+    # After every postings source, success or not: the validate DAG runs on both bronze Assets, so the resumes
+    # event must come last or a distributed run would validate a bronze that some sources have not reached yet.
+    @task(outlets=[asset("bronze_resumes")], trigger_rule="all_done")
     def ingest_resumes() -> dict:
         return run_stage("ingest_resumes", get_current_context()["run_id"])
 
     load_taxonomy()
-    ingest_postings.expand(source=list_posting_sources())
-    ingest_resumes()
+    ingest_postings.expand(source=list_posting_sources()) >> ingest_resumes()
 
 
 skillmatch_ingest()

@@ -71,3 +71,10 @@ def test_dag_modules_do_not_import_heavy_libraries_at_parse_time() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_resumes_are_ingested_after_every_postings_source(dagbag) -> None:
+    # validate runs on both bronze Assets: the resumes event must come after every postings source wrote its part
+    resumes = dagbag.dags["skillmatch_ingest"].get_task("ingest_resumes")
+    assert "ingest_postings" in resumes.upstream_task_ids
+    assert resumes.trigger_rule == "all_done"  # a failed source does not hold back the others' data

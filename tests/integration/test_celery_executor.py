@@ -1,0 +1,196 @@
+"""The nightly DAG chain on a real CeleryExecutor deployment: local redis + PostgreSQL, scheduler, dag-processor,
+api-server and two celery workers (queue ``default`` and queue ``gpu``), on a slice of ../shared/data.
+
+What ``dag.test()`` cannot show: the DAGs chain on their Assets through the scheduler, every task runs in a worker
+process that reaches the metadata through the API server's execution API, GPU work goes to the ``gpu`` worker,
+and the marts come out as they do from a LocalExecutor-style run of the same slice (``dag.test()``, below).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SHARED_DATA
+from tests.integration.celery_stack import (AirflowDeployment, CeleryStack, Stopped, airflow_env, free_port,
+                                            missing_services, start_airflow, start_postgres, start_redis)
+from tests.integration.test_nightly_chain import CHAIN, _run_chain
+
+pytestmark = [pytest.mark.integration, pytest.mark.celery]
+
+# name -> (queues, concurrency); the gpu pool lets one GPU task run at a time anyway
+WORKERS = {"default": ("default", 2), "gpu": ("gpu", 1)}
+RESUMES = 10
+CHAIN_TIMEOUT_S = 900
+BAD_TASK_STATES = ("failed", "up_for_retry", "upstream_failed")
+
+
+def _slice_env(data: Path, pseudonym_key: str) -> dict[str, str]:
+    """The skillmatch settings of one run of the slice: the same for both runs but the lake."""
+    return {
+        "SKILLMATCH_DATA_DIR": str(data),
+        "SKILLMATCH_SHARED_DIR": str(SHARED_DATA),
+        "SKILLMATCH_SOURCE": "shared",
+        "SKILLMATCH_MAX_POSTINGS_PER_SOURCE": "10",
+        "SKILLMATCH_MAX_RESUMES": str(RESUMES),
+        # extraction is most of the time on a CPU: fewer sentences per document keep the test to minutes
+        "SKILLMATCH_MAX_SENTENCES_PER_DOC": "12",
+        "SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC": "12",
+        "SKILLMATCH_DEVICE": "cpu",
+        "SKILLMATCH_MODEL_DIR": str(ROOT / "models"),  # the tagger `make model` promoted
+        # candidate ids are keyed hashes: without one key, the two lakes would name the same resume differently
+        "SKILLMATCH_PSEUDONYM_KEY": pseudonym_key,
+        "GX_ANALYTICS_ENABLED": "false",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
+def _task_log_tails(home: Path, rows: list[tuple], lines: int = 60) -> str:
+    """The end of the latest attempt's log of each (dag_id, run_id, task_id, map_index) in ``rows``."""
+    out = []
+    for dag_id, run_id, task_id, map_index in rows:
+        folder = home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        if map_index >= 0:
+            folder = folder / f"map_index={map_index}"
+        logs = sorted(folder.glob("attempt=*.log"))
+        text = logs[-1].read_text(errors="replace").splitlines()[-lines:] if logs else ["(no task log)"]
+        out.append(f"----- task log {dag_id}.{task_id}[{map_index}] {run_id} -----\n" + "\n".join(text))
+    return "\n".join(out)
+
+
+def _run_chain_on_celery(stack: CeleryStack, af: AirflowDeployment) -> None:
+    """Unpause the chain, trigger the ingest DAG and wait until the marts DAG has succeeded and nothing of the
+    chain is left queued or running; raise at the first failed run or task (with its log)."""
+    db = af.metadata
+
+    def parsed() -> bool:
+        errors = db.query("SELECT filename, stacktrace FROM import_error")
+        assert not errors, f"DAG import errors: {errors}"
+        rows = dict(db.query("SELECT dag_id, next_dagrun FROM dag WHERE dag_id = ANY(%s)", (CHAIN,)))
+        return len(rows) == len(CHAIN) and rows["skillmatch_ingest"] is not None  # the others run on Assets
+
+    stack.wait_for("the dag-processor to serialise the chain", parsed, timeout=240, interval=2)
+    # Trigger the nightly slot the scheduler would create on unpausing (catchup=False still runs the latest cron
+    # time): one ingest run, not a manual one plus a scheduled one. Triggered while paused, so it waits queued.
+    ((slot,),) = db.query("SELECT next_dagrun FROM dag WHERE dag_id = 'skillmatch_ingest'")
+    af.cli(stack, "airflow-dags-trigger", "dags", "trigger", "skillmatch_ingest", "--logical-date", slot.isoformat())
+    af.cli(stack, "airflow-dags-unpause", "dags", "unpause", "--treat-dag-id-as-regex", "--yes",
+           "^(" + "|".join(CHAIN) + ")$")
+    deadline = time.monotonic() + CHAIN_TIMEOUT_S
+    while True:
+        stack.check_alive()
+        runs = db.query("SELECT dag_id, run_id, state FROM dag_run WHERE dag_id = ANY(%s)", (CHAIN,))
+        bad = db.query("SELECT dag_id, run_id, task_id, map_index FROM task_instance WHERE dag_id = ANY(%s) "
+                       "AND state = ANY(%s)", (CHAIN, list(BAD_TASK_STATES)))
+        failed = [r for r in runs if r[2] == "failed"]
+        if bad or failed:
+            raise AssertionError(f"failed runs {failed}, failed tasks {bad}\n{_task_log_tails(af.home, bad)}")
+        if ("skillmatch_marts", "success") in {(d, s) for d, _, s in runs} and all(s == "success" for *_, s in runs):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the chain did not finish in {CHAIN_TIMEOUT_S} s; runs: {sorted(runs)}")
+        time.sleep(3)
+
+
+def _marts(db: Path) -> dict[str, object]:
+    """What must agree between two runs of the same slice: rows per mart table, the (posting, skill) links, the
+    candidate skills, and each candidate's best posting with its score."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'marts' ORDER BY 1").fetchall()]
+        return {
+            "counts": {t: con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for t in tables},
+            "posting_skills": set(con.execute("SELECT posting_id, skill_id FROM marts.fact_posting_skill").fetchall()),
+            "candidate_skills": set(con.execute("SELECT candidate_id, skill_id FROM marts.fact_candidate_skill")
+                                    .fetchall()),
+            "top_match": dict((c, (p, round(s, 4))) for c, p, s in con.execute(
+                "SELECT candidate_id, posting_id, score FROM marts.fact_match WHERE rank_for_candidate = 1")
+                .fetchall()),
+        }
+    finally:
+        con.close()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "postings").is_dir(),
+                    reason=f"real data not found at {SHARED_DATA} (set SKILLMATCH_SHARED_DIR)")
+def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path, monkeypatch) -> None:
+    reason = missing_services()
+    if reason:
+        pytest.skip(reason)
+    key = secrets.token_hex(16)
+    stack = CeleryStack(tmp_path / "stack")
+    celery_lake = tmp_path / "celery-lake"
+    ok = False
+    try:
+        broker = start_redis(stack)
+        postgres = start_postgres(stack)
+        api_port = free_port()
+        env = airflow_env(tmp_path / "stack" / "airflow", ROOT / "dags", ROOT / "plugins", postgres, broker,
+                          api_port, _slice_env(celery_lake, key))
+        af = start_airflow(stack, env, api_port, ROOT, WORKERS)
+        started = time.monotonic()
+        _run_chain_on_celery(stack, af)
+        print(f"\nchain on CeleryExecutor: {time.monotonic() - started:.0f} s")
+        db = af.metadata
+        runs = db.query("SELECT dag_id, run_type, state FROM dag_run WHERE dag_id = ANY(%s)", (CHAIN,))
+        tis = db.query("SELECT dag_id, task_id, map_index, state, queue, hostname, external_executor_id "
+                       "FROM task_instance WHERE dag_id = ANY(%s)", (CHAIN,))
+        celery_workers = dict(db.query("SELECT task_id, worker FROM celery_taskmeta"))
+        leftover_triggers = db.query("SELECT target_dag_id FROM asset_dag_run_queue WHERE target_dag_id = ANY(%s)",
+                                     (CHAIN,))
+        ok = True
+    finally:
+        stopped: list[Stopped] = stack.shutdown(timeout=60)
+        leftovers = stack.leftovers()
+        if not ok:
+            print(stack.log_tails(60))
+    print("shutdown: " + ", ".join(f"{s.name} {s.seconds:g} s (exit {s.returncode})" for s in stopped))
+    # shut down cleanly: every process left on SIGTERM, in time, and took its children along
+    assert [s for s in stopped if s.killed] == [], stopped
+    assert leftovers == [], leftovers
+
+    # one run per DAG, all successful; the ingest run is the one triggered, the others came from its Assets
+    assert sorted((d, t, s) for d, t, s in runs) == sorted(
+        [("skillmatch_ingest", "manual", "success")] + [(d, "asset_triggered", "success") for d in CHAIN[1:]])
+    assert leftover_triggers == []  # no Asset event left waiting: no DAG ran on half of its inputs
+    assert tis and all(state == "success" for _, _, _, state, *_ in tis), tis
+
+    # the two workers split the work by queue: GPU tasks on the gpu worker only, the rest on the default one
+    host = socket.getfqdn()
+    gpu_tasks = {(d, t) for d, t, _, _, queue, *_ in tis if queue == "gpu"}
+    assert gpu_tasks == {("skillmatch_extract", "extract_postings"), ("skillmatch_extract", "extract_resumes"),
+                         ("skillmatch_match", "match")}
+    for dag_id, task_id, map_index, _, queue, hostname, celery_id in tis:
+        name = "gpu" if queue == "gpu" else "default"
+        assert queue == name, (dag_id, task_id, queue)
+        assert hostname == f"{host}-{name}", (dag_id, task_id, map_index, hostname)
+        assert celery_workers.get(celery_id) == f"{name}@{socket.gethostname()}", (dag_id, task_id, celery_id)
+
+    # the same slice through dag.test() (the embedded LocalExecutor path) gives the same marts
+    reference_lake = tmp_path / "reference-lake"
+    # Taxonomy label embeddings depend on the encoder and the taxonomy release only (both in the file name): the
+    # reference lake starts with the ones the gpu worker computed rather than spend minutes on the same 22k labels.
+    shutil.copytree(celery_lake / "cache" / "label_embeddings", reference_lake / "cache" / "label_embeddings")
+    reference_env = _slice_env(reference_lake, key)
+    for k in [k for k in os.environ if k.startswith("SKILLMATCH_") and k not in reference_env]:
+        monkeypatch.delenv(k)  # the stack's processes did not see them either
+    for k, v in reference_env.items():
+        monkeypatch.setenv(k, v)
+    # validation points GX at the lake through this variable in-process: registered so teardown removes it again
+    monkeypatch.setenv("SKILLMATCH_DQ_DIR", str(reference_lake / "dq" / "gx"))
+    started = time.monotonic()
+    _run_chain()
+    print(f"same chain through dag.test(): {time.monotonic() - started:.0f} s")
+    celery, reference = _marts(celery_lake / "warehouse.duckdb"), _marts(reference_lake / "warehouse.duckdb")
+    assert celery["counts"]["dim_candidate"] == RESUMES and celery["posting_skills"] and celery["top_match"]
+    for part in ("counts", "posting_skills", "candidate_skills", "top_match"):
+        assert celery[part] == reference[part], part

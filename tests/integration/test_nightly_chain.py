@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -29,15 +30,16 @@ def _run_chain() -> None:
         assert str(run.state) in {"success", "DagRunState.SUCCESS"}, f"{dag_id} ended {run.state}"
 
 
-def _asset_event_extras() -> dict[str, list[dict]]:
-    """The ``extra`` of every asset event in the Airflow metadata DB, by asset name."""
+def _asset_event_extras(since: datetime) -> dict[str, list[dict]]:
+    """The ``extra`` of every asset event in the Airflow metadata DB since ``since``, by asset name (the session's
+    metadata DB is shared with the other chain runs of the suite)."""
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     out: dict[str, list[dict]] = {}
     with create_session() as session:
-        for event in session.scalars(select(AssetEvent)):
+        for event in session.scalars(select(AssetEvent).where(AssetEvent.timestamp >= since)):
             out.setdefault(event.asset.name, []).append(dict(event.extra or {}))
     return out
 
@@ -76,6 +78,7 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
     monkeypatch.setenv("SKILLMATCH_MAX_RESUMES", "60")
     monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
     caplog.set_level("INFO")
+    started = datetime.now(timezone.utc)
     _run_chain()
     # privacy: no email or phone number from the resumes reaches the task logs
     out, err = capfd.readouterr()
@@ -84,7 +87,7 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
     assert not EMAIL.search(logs) and not PHONE.search(logs)
     assert (data / "dq" / "gx" / "data_docs" / "index.html").is_file()  # Data Docs built on the run
     # asset events carry what the stage did (the Airflow Assets view shows it)
-    extras = _asset_event_extras()
+    extras = _asset_event_extras(started)
     assert sorted(e["stage"] for e in extras["skillmatch.bronze_postings"]) == sorted(
         f"ingest_postings[{src}]" for src in POSTING_SOURCES)
     (silver,) = extras["skillmatch.silver_postings"]

@@ -33,12 +33,31 @@ def _env_float(name: str, default: float) -> float:
 class MatchWeights:
     """Weights of the match score components; they sum to 1 so the score stays in [0, 1].
 
-    Chosen on the category-agreement benchmark (``benchmarks/match_category_precision.py``): with centred
-    embeddings, coverage weights from 0.25 to 0.45 score within 0.003 of each other; 0.65 scored lower.
+    Chosen on the category-agreement benchmark (``benchmarks/match_category_precision.py``, see
+    ``benchmarks/RESULTS.md``). Each weight can be set by environment (``SKILLMATCH_WEIGHT_<NAME>``, e.g.
+    ``SKILLMATCH_WEIGHT_TITLE=0.2``); the five must then still sum to 1.
     """
 
     skill_coverage: float = 0.35
     semantic: float = 0.65
+    title: float = 0.0
+    seniority: float = 0.0
+    location: float = 0.0
+
+    def __post_init__(self) -> None:
+        values = self.as_list()
+        if any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
+            raise ValueError(f"match weights must be >= 0 and sum to 1, not {values} (sum {sum(values):.4f})")
+
+    def as_list(self) -> list[float]:
+        return [self.skill_coverage, self.semantic, self.title, self.seniority, self.location]
+
+
+def _weights_from_env() -> MatchWeights:
+    default = MatchWeights()
+    names = {"skill_coverage": "SKILL_COVERAGE", "semantic": "SEMANTIC", "title": "TITLE",
+             "seniority": "SENIORITY", "location": "LOCATION"}
+    return MatchWeights(**{f: _env_float(f"SKILLMATCH_WEIGHT_{e}", getattr(default, f)) for f, e in names.items()})
 
 
 @dataclass(frozen=True)
@@ -128,4 +147,5 @@ def load_settings() -> Settings:
         dq_min_unique_description_share=_env_float("SKILLMATCH_DQ_MIN_UNIQUE_DESCRIPTION_SHARE", 0.9),
         dq_min_english_share=_env_float("SKILLMATCH_DQ_MIN_ENGLISH_SHARE", 0.9),
         marts_history_runs=_env_int("SKILLMATCH_MARTS_HISTORY_RUNS", 14) or 0,
+        weights=_weights_from_env(),
     )

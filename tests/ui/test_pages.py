@@ -101,8 +101,8 @@ def test_matches_of_a_posting_found_by_title(client) -> None:
     html = client.get("/skillmatch/matches", params={"posting": "data engineer"}).text
     assert "Top candidates for “Senior Data Engineer”" in html and "Data Engineer II" in html
     rows = _rows(html, "posting-matches")
-    assert rows[0] == (f"1 {CANDIDATE} 0.812 0.700 75 % 0.873 ✓ Python (computer programming), SQL "
-                       "✗ Kubernetes (partly covered)")
+    assert rows[0] == (f"1 {CANDIDATE} 0.812 0.700 75 % 0.873 0.910 1.000 0.500 "
+                       "✓ Python (computer programming), SQL ✗ Kubernetes (partly covered)")
     assert rows[1].startswith(f"2 {OTHER_CANDIDATE} 0.455")
     assert client.get("/skillmatch/matches", params={"posting": POSTING}).text.count(CANDIDATE) >= 1
 
@@ -111,9 +111,10 @@ def test_matches_and_learning_path_of_a_candidate(client) -> None:
     html = client.get("/skillmatch/matches", params={"candidate": CANDIDATE[:12]}).text
     assert f"Top postings for {CANDIDATE}" in html
     top = _rows(html, "candidate-matches")[0]
-    assert top.startswith("1 Senior Data Engineer Acme Analytics 0.812 0.700 75 % 0.873")  # required held: 75 %
+    # required held 75 %, then semantic, title, seniority and location
+    assert top.startswith("1 Senior Data Engineer Acme Analytics 0.812 0.700 75 % 0.873 0.910 1.000 0.500")
     assert "✗ Kubernetes (partly covered)" in top  # a related held skill partly covers it
-    assert _rows(html, "candidate-matches")[1].startswith("2 ") and "– 0.670" in _rows(html, "candidate-matches")[1]
+    assert _rows(html, "candidate-matches")[1].startswith("2 ") and "– 0.670 0.800" in _rows(html, "candidate-matches")[1]
     path = _rows(html, "learning-path")
     assert [p.split(" ")[0] for p in path] == ["1", "2", "3"]
     assert path[0].startswith("1 Kubernetes +0.041 0.702 385") and path[2].startswith("3 dbt +0.015 0.739")

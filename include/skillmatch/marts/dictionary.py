@@ -92,13 +92,21 @@ MARTS: dict[str, MartDoc] = {
         "One (candidate, posting) pair in the candidate's top-k postings or the posting's top-k candidates.",
         "(candidate_id, posting_id)",
         {"candidate_id": "the candidate", "posting_id": "the posting",
-         "score": "match score in [0, 1]: 0.35 x skill_coverage + 0.65 x semantic_similarity (configurable)",
+         "score": "match score in [0, 1]: the weighted sum of the five components below (weights in "
+                  "config.MatchWeights, SKILLMATCH_WEIGHT_*; README: How a match is scored)",
          "skill_coverage": "weighted share of the posting's skills the candidate covers: each skill weighs its IDF "
                            "(half for a preferred one); a held skill covers fully, a related held skill (ESCO "
                            "hierarchy or a near-identical label) partly, never fully",
          "required_coverage": "share of the posting's required skills the candidate holds (null: none required)",
          "semantic_similarity": "cosine of the two documents' embeddings, centred on the corpus mean, clipped to "
                                 "[0, 1]",
+         "title_similarity": "the same for the posting title and the resume headline (0: the resume has none)",
+         "seniority_fit": "years of experience held vs asked (stated, else from the level or title): 1 fits, "
+                          "less when short of it or far past a junior role; 1 when the posting asks nothing, 0.5 "
+                          "when the candidate's years are unknown",
+         "location_fit": "1 for a remote posting or the same state (or country, where the posting names no "
+                         "state), 0.5 for another state of the same country or an unknown place, 0 for another "
+                         "country",
          "rank_for_candidate": "rank of the posting among the candidate's matches (null: not in their top-k)",
          "rank_for_posting": "rank of the candidate among the posting's matches (null: not in its top-k)",
          "matched_skill_ids": "posting skills the candidate holds, rarest first",

@@ -15,6 +15,7 @@ import pandas as pd
 from skillmatch.config import Settings
 from skillmatch.extraction.extract import SkillIndex, extract_documents
 from skillmatch.matching.engine import match_frames
+from skillmatch.matching.incremental import COMPONENTS
 from skillmatch.paths.learning import mine_prerequisites, rank_learning_steps
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ def read_jsonl(path: Path, fields: tuple[str, ...]) -> list[dict[str, str]]:
             continue
         try:
             r = json.loads(line)
-            rows.append({"id": str(r["id"]), **{f: r.get(f) if isinstance(r.get(f), str) else "" for f in fields}})
+            rows.append({"id": str(r["id"]), **{f: r.get(f) if isinstance(r.get(f), str) else "" for f in fields},
+                         **({"remote": r["remote"]} if isinstance(r.get("remote"), bool) else {})})
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{n}: expected a JSON object with id and {', '.join(fields)} ({exc})") from exc
     ids = [r["id"] for r in rows]
@@ -65,16 +67,22 @@ def read_resumes(path: Path) -> pd.DataFrame:
 
 
 def read_postings(path: Path) -> pd.DataFrame:
-    """(doc_id, title, text) of a postings JSONL; the title leads the text that skills are extracted from."""
-    rows = read_jsonl(path, ("title", "text"))
+    """(doc_id, title, text, location, seniority, remote) of a postings JSONL; the title leads the text that skills
+    are extracted from. ``location`` and ``seniority`` (strings) and ``remote`` (true / false) are optional."""
+    rows = read_jsonl(path, ("title", "text", "location", "seniority"))
     return pd.DataFrame({"doc_id": [r["id"] for r in rows], "title": [r["title"] for r in rows],
-                         "text": [(r["title"] + "\n" + r["text"]).strip() for r in rows]})
+                         "text": [(r["title"] + "\n" + r["text"]).strip() for r in rows],
+                         "location": [r["location"] or None for r in rows],
+                         "seniority": [r["seniority"] or None for r in rows],
+                         "remote": [r.get("remote") for r in rows]})
 
 
 def adhoc_matches(resumes: pd.DataFrame, postings: pd.DataFrame, index: SkillIndex,
                   settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, float]]]:
     """(fact_match rows, posting skill facts with their requirement, the candidates' soft credits) for ad-hoc
     inputs, with the nightly run's engine."""
+    from skillmatch.extraction.encoder import resolve_device
+    from skillmatch.matching.profile import candidate_profiles, posting_profiles, with_title_embeddings
     from skillmatch.matching.requirements import posting_requirements
     from skillmatch.matching.soft import candidate_credits, load_relations
 
@@ -82,8 +90,11 @@ def adhoc_matches(resumes: pd.DataFrame, postings: pd.DataFrame, index: SkillInd
     cs, cand_emb = extract_documents(resumes[["doc_id", "text"]], index, settings)
     ps = posting_requirements(postings.rename(columns={"doc_id": "posting_id"}), ps)
     relations = load_relations(settings)
+    device = resolve_device(settings.device)
+    post_prof = with_title_embeddings(posting_profiles(postings), device)
+    cand_prof = with_title_embeddings(candidate_profiles(resumes), device)
     fm = match_frames(ps, cs, postings["doc_id"].tolist(), post_emb, resumes["doc_id"].tolist(), cand_emb,
-                      index.labels, settings, relations=relations)
+                      index.labels, settings, relations=relations, post_prof=post_prof, cand_prof=cand_prof)
     return fm, ps, candidate_credits(cs.groupby("doc_id")["skill_id"].apply(set).to_dict(), relations)
 
 
@@ -96,10 +107,8 @@ def match_records(fm: pd.DataFrame, resume_ids: list[str]) -> list[dict[str, obj
         g = by.get(rid)
         matches = [] if g is None else [
             {"posting_id": r.posting_id, "score": round(float(r.score), 4),
-             "components": {"skill_coverage": round(float(r.skill_coverage), 4),
-                            "semantic_similarity": round(float(r.semantic_similarity), 4),
-                            "required_coverage": None if pd.isna(r.required_coverage)
-                            else round(float(r.required_coverage), 4)},
+             "components": {c: None if pd.isna(getattr(r, c)) else round(float(getattr(r, c)), 4)
+                            for c in (*COMPONENTS, "required_coverage")},
              "matched_skills": list(r.matched_skills), "missing_skills": list(r.missing_skills),
              "matched_skill_ids": list(r.matched_skill_ids), "missing_skill_ids": list(r.missing_skill_ids),
              "partial_skill_ids": list(r.partial_skill_ids)}

@@ -1,33 +1,40 @@
 """Match engine: resume x posting scores on torch, blocked, top-k both ways -> ``fact_match``.
 
-score = w_cov * skill_coverage + w_sem * semantic_similarity, where
+score = w_cov * skill_coverage + w_sem * semantic_similarity + w_title * title_similarity
+        + w_sen * seniority_fit + w_loc * location_fit, where
 - skill_coverage: weighted share of the posting's skills that the resume covers. A skill weighs its IDF (rare
   skills weigh more), times ``PREFERRED_WEIGHT`` when the posting marks it preferred rather than required
   (``matching.requirements``); the resume covers a skill it holds fully and a related one partly (soft coverage,
   ``matching.soft``: ESCO hierarchy and label similarity, always less than the skill itself);
-- semantic_similarity: cosine of the document embeddings centred on the corpus mean, clipped to [0, 1].
+- semantic_similarity: cosine of the document embeddings centred on the corpus mean, clipped to [0, 1];
+- title_similarity: the same for the posting title and the resume headline (0 when the resume has none);
+- seniority_fit, location_fit: ``matching.profile`` (years asked vs held; remote, same state / country).
+The last three need the documents' profiles; without them (bare skill sets and embeddings) they are left out.
 Candidate rows are processed in blocks so memory stays bounded; the full matrix is never kept.
 """
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from skillmatch.config import Settings
+from skillmatch.config import MatchWeights, Settings
 from skillmatch.extraction.encoder import resolve_device
 from skillmatch.extraction.stage import read_embeddings
 from skillmatch.lake import read_parquet, write_parquet_atomic
+from skillmatch.matching.incremental import COMPONENTS
+from skillmatch.matching.profile import Profiles
 
 log = logging.getLogger(__name__)
 
 MIN_SKILLS_FOR_FULL_COVERAGE = 3
 PREFERRED_WEIGHT = 0.5  # a "nice to have" skill weighs half a required one
-FACT_MATCH_COLUMNS = ["candidate_id", "posting_id", "score", "skill_coverage", "semantic_similarity",
-                      "required_coverage", "rank_for_candidate", "rank_for_posting", "matched_skill_ids",
-                      "missing_skill_ids", "partial_skill_ids", "matched_skills", "missing_skills"]
+FACT_MATCH_COLUMNS = ["candidate_id", "posting_id", "score", *COMPONENTS, "required_coverage",
+                      "rank_for_candidate", "rank_for_posting", "matched_skill_ids", "missing_skill_ids",
+                      "partial_skill_ids", "matched_skills", "missing_skills"]
 
 
 def skill_idf(posting_skills: pd.DataFrame, n_postings: int) -> pd.Series:
@@ -139,25 +146,49 @@ def block_rows(n_cols: int, budget_cells: int = 16_000_000) -> int:
 HEAD_SKILLS = 128
 
 
+@dataclass(frozen=True)
+class DenseTerm:
+    """``weight * clip(cand[i] . post[j], 0, 1)``: a similarity of two embeddings (one GEMM per block)."""
+
+    name: str
+    weight: float
+    cand: np.ndarray
+    post: np.ndarray
+
+
+@dataclass(frozen=True)
+class LookupTerm:
+    """``weight * table[cand_code[i], post_code[j]]``: a pair function of the few distinct values each side
+    takes (years of experience, places), tabulated once and gathered per block."""
+
+    name: str
+    weight: float
+    cand_code: np.ndarray
+    post_code: np.ndarray
+    table: np.ndarray
+
+
 def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndarray, post_emb: np.ndarray,  # noqa: ANN001
                    k_c: int, k_p: int, w_cov: float, w_sem: float, device: str = "cpu",
-                   block: int | None = None, head_skills: int = HEAD_SKILLS) -> dict[str, np.ndarray]:
-    """Blocked top-k both ways of ``w_cov * coverage + w_sem * clip(cos, 0, 1)``, on torch.
+                   block: int | None = None, head_skills: int = HEAD_SKILLS,
+                   terms: tuple[DenseTerm | LookupTerm, ...] = ()) -> dict[str, np.ndarray]:
+    """Blocked top-k both ways of ``w_cov * coverage + w_sem * clip(cos, 0, 1) + sum(terms)``, on torch.
 
     coverage[i, j] = (cand_skill[i] . post_weight[j]) / denom[j], computed in two exact parts: the
     ``head_skills`` skills most postings ask for as a dense product on torch (they make most of the coverage
     matrix's non-zeros), the long tail as a sparse x sparse product (rare skills: few pairs), added in.
     Only one block of candidate rows is scored at a time (``block`` rows x all postings); the postings' running
-    top-k is merged block by block. Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem``
-    (n_cand x k_c, best first) and for the posting side ``p_idx/p_score/p_cov/p_sem`` (k_p x n_post, best first,
-    candidate indices).
+    top-k is merged block by block. Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem`` and
+    ``c_<term name>`` (n_cand x k_c, best first) and for the posting side the same with ``p_`` (k_p x n_post,
+    best first, candidate indices); components unweighted.
     """
     import torch
     from scipy import sparse
 
     n_c, n_p = cand_skill.shape[0], post_weight.shape[0]
     k_c, k_p = min(k_c, n_p), min(k_p, n_c)
-    block = block or block_rows(n_p)
+    terms = tuple(t for t in terms if t.weight > 0)
+    block = block or block_rows(n_p, 16_000_000 // (2 + len(terms)))
     cand_skill = sparse.csr_matrix(cand_skill, dtype=np.float32)
     # the coverage denominator and the weight w_cov folded into the posting rows, w_sem into the embeddings
     inv = np.where(np.isfinite(denom), w_cov / denom, 0.0)
@@ -168,9 +199,18 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     head_t = torch.from_numpy(scaled[:, head].T.toarray()).to(device)  # n_head x n_p
     tail_t = scaled[:, tail].T.tocsr()  # n_tail x n_p, stays on the CPU (sparse x sparse)
     cand_head, cand_tail = cand_skill[:, head].tocsr(), cand_skill[:, tail].tocsr()
-    pe_t = (torch.from_numpy(np.ascontiguousarray(post_emb, dtype=np.float32)) * w_sem).T.contiguous().to(device)
-    c_out = {n: [] for n in ("idx", "score", "sem")}
-    best = None  # running posting-side top-k: (score, idx, weighted sem), each k_p x n_p
+
+    def to_dev(a: np.ndarray, dtype=np.float32):  # noqa: ANN001, ANN202
+        return torch.from_numpy(np.ascontiguousarray(a, dtype=dtype)).to(device)
+
+    dense = [DenseTerm("sem", w_sem, cand_emb, post_emb)] + [t for t in terms if isinstance(t, DenseTerm)]
+    post_dense = [(to_dev(t.post) * t.weight).T.contiguous() for t in dense]
+    lookups = [t for t in terms if isinstance(t, LookupTerm)]
+    lk_post = [to_dev(t.post_code, np.int64) for t in lookups]
+    lk_table = [to_dev(t.table) * t.weight for t in lookups]
+    names = [t.name for t in dense] + [t.name for t in lookups]
+    c_out = {n: [] for n in ("idx", "score", *names)}
+    best = None  # running posting-side top-k: (score, idx, weighted component...), each k_p x n_p
     with torch.inference_mode():
         for b in range(0, n_c, block):
             e = min(b + block, n_c)
@@ -180,56 +220,106 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
                 rows = torch.from_numpy(extra.row.astype(np.int64)).to(device)
                 cols = torch.from_numpy(extra.col.astype(np.int64)).to(device)
                 score.index_put_((rows, cols), torch.from_numpy(extra.data).to(device), accumulate=True)
-            emb = torch.from_numpy(np.ascontiguousarray(cand_emb[b:e], dtype=np.float32)).to(device)
-            sem = (emb @ pe_t).clamp_(0, w_sem)  # w_sem * clip(cos, 0, 1)
-            score.add_(sem)
+            parts = []
+            for t, pt in zip(dense, post_dense):  # w * clip(cos, 0, 1)
+                parts.append((to_dev(t.cand[b:e]) @ pt).clamp_(0, t.weight))
+            for t, pc, tab in zip(lookups, lk_post, lk_table):  # w * table[cand code, post code]
+                parts.append(tab[to_dev(t.cand_code[b:e], np.int64)].index_select(1, pc))
+            for part in parts:
+                score.add_(part)
             s, i = torch.topk(score, k=k_c, dim=1)
-            for n, v in (("idx", i), ("score", s), ("sem", sem.gather(1, i))):
+            for n, v in zip(("idx", "score", *names), (i, s, *(part.gather(1, i) for part in parts))):
                 c_out[n].append(v.cpu())
             s, i = torch.topk(score, k=min(k_p, e - b), dim=0)
-            blk = (s, i + b, sem.gather(0, i))
+            blk = (s, i + b, *(part.gather(0, i) for part in parts))
             if best is not None:
                 merged = [torch.cat([x, y]) for x, y in zip(best, blk)]
                 _, pos = torch.topk(merged[0], k=min(k_p, merged[0].shape[0]), dim=0)
                 blk = tuple(m.gather(0, pos) for m in merged)
             best = blk
     out = {f"c_{n}": torch.cat(v).numpy() for n, v in c_out.items()}
-    out.update({f"p_{n}": v.cpu().numpy() for n, v in zip(("score", "idx", "sem"), best)})
+    out.update({f"p_{n}": v.cpu().numpy() for n, v in zip(("score", "idx", *names), best)})
+    weights = {t.name: t.weight for t in dense + lookups}
     for side in ("c", "p"):  # the components back from their weighted forms
-        weighted_sem = out[f"{side}_sem"]
-        out[f"{side}_sem"] = weighted_sem / w_sem if w_sem else np.zeros_like(weighted_sem)
-        out[f"{side}_cov"] = (out[f"{side}_score"] - weighted_sem) / w_cov if w_cov else np.zeros_like(weighted_sem)
+        rest = out[f"{side}_score"].copy()
+        for n in names:
+            rest -= out[f"{side}_{n}"]
+            out[f"{side}_{n}"] = out[f"{side}_{n}"] / weights[n] if weights[n] else np.zeros_like(rest)
+        out[f"{side}_cov"] = rest / w_cov if w_cov else np.zeros_like(rest)
     return out
+
+
+def profile_terms(cand: Profiles, post: Profiles, weights: MatchWeights) -> tuple[DenseTerm | LookupTerm, ...]:
+    """The title, seniority and location terms of two sides' profiles (``matching.profile``), aligned with them."""
+    from skillmatch.matching.profile import location_fit, seniority_fit
+
+    terms: list[DenseTerm | LookupTerm] = []
+    if weights.title and cand.title_emb.shape[1] and cand.title_emb.shape[1] == post.title_emb.shape[1]:
+        terms.append(DenseTerm("title", weights.title, cand.title_emb, post.title_emb))
+    if weights.seniority:
+        years = cand.frame["years_min"].to_numpy(dtype=float)
+        c_code = np.where(np.isnan(years), MAX_YEARS + 1, np.clip(np.round(np.nan_to_num(years)), 0, MAX_YEARS))
+        req, p_code = np.unique(post.frame[["years_min", "years_max"]].to_numpy(dtype=float), axis=0,
+                                return_inverse=True)
+        held = [float(y) for y in range(MAX_YEARS + 1)] + [math.nan]
+        table = np.array([[seniority_fit(y, lo, hi) for lo, hi in req] for y in held], dtype=np.float32)
+        terms.append(LookupTerm("seniority", weights.seniority, c_code.astype(np.int64), p_code.ravel(), table))
+    if weights.location:
+        c_vals, c_code = _codes(list(cand.frame["places"]))
+        p_vals, p_code = _codes([(bool(r) if r is not None and r is not pd.NA else None, pl)
+                                 for r, pl in zip(post.frame["remote"], post.frame["places"])])
+        table = np.array([[location_fit(c, r, pl) for r, pl in p_vals] for c in c_vals], dtype=np.float32)
+        terms.append(LookupTerm("location", weights.location, c_code, p_code, table))
+    return tuple(terms)
+
+
+MAX_YEARS = 40  # candidate years are tabulated per whole year up to this (more counts as this)
+
+
+def _codes(values: list) -> tuple[list, np.ndarray]:
+    """(distinct values, the code of each value): values need only be hashable."""
+    index: dict = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+    return list(index), codes
 
 
 def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
                   cand_emb: np.ndarray, post_emb: np.ndarray, cand_ids: list[str], post_ids: list[str],
                   settings: Settings, block: int | None = None, preferred: dict[str, set[str]] | None = None,
-                  credits: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """Top-k postings per candidate and top-k candidates per posting, with score components."""
+                  credits: dict[str, dict[str, float]] | None = None, cand_prof: Profiles | None = None,
+                  post_prof: Profiles | None = None) -> pd.DataFrame:
+    """Top-k postings per candidate and top-k candidates per posting, with score components. With both sides'
+    profiles (title embeddings already centred), the title, seniority and location components count too."""
     r, w, denom = skill_matrices(cand_skills, post_skills, idf, cand_ids, post_ids, preferred, credits)
+    weights = settings.weights
+    terms = () if cand_prof is None or post_prof is None else \
+        profile_terms(cand_prof.take(cand_ids), post_prof.take(post_ids), weights)
     t = topk_both_ways(r, w, denom, cand_emb, post_emb, settings.top_k, settings.top_k,
-                       settings.weights.skill_coverage, settings.weights.semantic,
-                       resolve_device(settings.device), block)
+                       weights.skill_coverage, weights.semantic, resolve_device(settings.device), block,
+                       terms=terms)
     k_c, k_p = t["c_idx"].shape[1], t["p_idx"].shape[0]
+    parts = {"cov": "skill_coverage", "sem": "semantic_similarity",
+             **{n: c for n, c in (("title", "title_similarity"), ("seniority", "seniority_fit"),
+                                  ("location", "location_fit")) if f"c_{n}" in t}}
     by_cand = pd.DataFrame({"ci": np.repeat(np.arange(len(cand_ids)), k_c), "pj": t["c_idx"].ravel(),
-                            "score": t["c_score"].ravel(), "cov": t["c_cov"].ravel(), "sem": t["c_sem"].ravel(),
+                            "score": t["c_score"].ravel(), **{n: t[f"c_{n}"].ravel() for n in parts},
                             "rank_for_candidate": np.tile(np.arange(1, k_c + 1), len(cand_ids))})
     by_post = pd.DataFrame({"ci": t["p_idx"].T.ravel(), "pj": np.repeat(np.arange(len(post_ids)), k_p),
-                            "score": t["p_score"].T.ravel(), "cov": t["p_cov"].T.ravel(),
-                            "sem": t["p_sem"].T.ravel(), "rank_for_posting": np.tile(np.arange(1, k_p + 1), len(post_ids))})
+                            "score": t["p_score"].T.ravel(), **{n: t[f"p_{n}"].T.ravel() for n in parts},
+                            "rank_for_posting": np.tile(np.arange(1, k_p + 1), len(post_ids))})
     out = by_cand.merge(by_post, on=["ci", "pj"], how="outer", suffixes=("", "_p"))
-    for c in ("score", "cov", "sem"):
+    for c in ("score", *parts):
         out[c] = out[c].fillna(out[f"{c}_p"])
     if out.empty:
         return pd.DataFrame(columns=FACT_MATCH_COLUMNS)
     frame = pd.DataFrame({"candidate_id": np.asarray(cand_ids, dtype=object)[out["ci"].to_numpy()],
                           "posting_id": np.asarray(post_ids, dtype=object)[out["pj"].to_numpy()],
-                          "score": out["score"].astype(float).round(6),
-                          "skill_coverage": out["cov"].astype(float).round(6),
-                          "semantic_similarity": out["sem"].astype(float).round(6),
-                          "rank_for_candidate": out["rank_for_candidate"].astype("Int64"),
-                          "rank_for_posting": out["rank_for_posting"].astype("Int64")})
+                          "score": out["score"].astype(float).round(6)})
+    for n in COMPONENTS:
+        src = next((k for k, v in parts.items() if v == n), None)
+        frame[n] = out[src].astype(float).round(6).to_numpy() if src else np.nan
+    frame["rank_for_candidate"] = out["rank_for_candidate"].astype("Int64").to_numpy()
+    frame["rank_for_posting"] = out["rank_for_posting"].astype("Int64").to_numpy()
     return frame
 
 
@@ -259,6 +349,9 @@ def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post
     fm["required_coverage"] = pd.array(required_cov, dtype="Float64")
     fm["matched_skills"] = [[labels.get(s, s) for s in m] for m in matched]
     fm["missing_skills"] = [[labels.get(s, s) for s in m] for m in missing]
+    for c in COMPONENTS:  # a component not computed (no profiles) stays null
+        if c not in fm:
+            fm[c] = np.nan
     return fm[FACT_MATCH_COLUMNS].sort_values(["candidate_id", "score"], ascending=[True, False]).reset_index(drop=True)
 
 
@@ -269,35 +362,56 @@ def _skill_sets(facts: pd.DataFrame) -> dict[str, set[str]]:
 def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, post_ids: list[str],
                  post_emb: np.ndarray, cand_ids: list[str], cand_emb: np.ndarray, labels: dict[str, str],
                  settings: Settings, model=None,  # noqa: ANN001 - incremental.ScoringModel
-                 relations: pd.DataFrame | None = None) -> pd.DataFrame:
+                 relations: pd.DataFrame | None = None, post_prof: Profiles | None = None,
+                 cand_prof: Profiles | None = None) -> pd.DataFrame:
     """``fact_match`` rows from skill facts (doc_id, skill_id, optional requirement) and document embeddings (pure
-    function), scored with ``model`` (fitted on these inputs when not given) and the soft-coverage ``relations``
-    (``matching.soft``; none: exact coverage only)."""
+    function), scored with ``model`` (fitted on these inputs when not given), the soft-coverage ``relations``
+    (``matching.soft``; none: exact coverage only) and the profiles (``matching.profile``; none: no title,
+    seniority and location components)."""
     from skillmatch.matching.incremental import fit_scoring_model
 
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
     from skillmatch.matching.soft import candidate_credits
 
-    model = model or fit_scoring_model(posting_skills, post_emb, cand_emb)
+    model = model or fit_scoring_model(posting_skills, post_emb, cand_emb, post_prof, cand_prof)
     post_skills, cand_skills = _skill_sets(posting_skills), _skill_sets(candidate_skills)
     preferred, credits = preferred_sets(posting_skills), candidate_credits(cand_skills, relations)
+    profiles = {} if post_prof is None or cand_prof is None else \
+        {"cand_prof": model.centred_titles(cand_prof), "post_prof": model.centred_titles(post_prof)}
     pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
-                          cand_ids, post_ids, settings, preferred=preferred, credits=credits)
+                          cand_ids, post_ids, settings, preferred=preferred, credits=credits, **profiles)
     return with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits)
 
 
-def compute_matches(settings: Settings) -> dict[str, int]:
-    """Build ``fact_match`` (and ``fact_assignment``) from the extracted skills and embeddings in the lake:
-    incrementally when the previous run's state allows it (``matching.incremental``), else in full."""
-    from skillmatch.matching import incremental as inc
+@dataclass
+class MatchInputs:
+    """What a match run reads from the lake, prepared for :func:`top_k_matches`."""
 
+    ps: pd.DataFrame  # posting skill facts with their requirement
+    post_ids: list[str]
+    post_emb: np.ndarray
+    cand_ids: list[str]
+    cand_emb: np.ndarray
+    labels: dict[str, str]
+    post_skills: dict[str, set[str]]
+    cand_skills: dict[str, set[str]]
+    preferred: dict[str, set[str]]
+    credits: dict[str, dict[str, float]]
+    post_prof: Profiles
+    cand_prof: Profiles
+
+
+def lake_match_inputs(settings: Settings) -> MatchInputs:
+    """Read and prepare the match inputs from the lake; writes the posting skill requirements
+    (``gold/posting_skill_requirement.parquet``) on the way."""
     from skillmatch.matching.requirements import posting_requirements
     from skillmatch.matching.soft import candidate_credits, load_relations
 
     facts = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"),
                          columns=["doc_id", "skill_id", "char_start", "char_end"])
-    silver = read_parquet(settings.lake("silver", "postings.parquet"), columns=["posting_id", "text"])
+    silver = read_parquet(settings.lake("silver", "postings.parquet"),
+                          columns=["posting_id", "text", "title", "seniority", "location", "remote"])
     ps = posting_requirements(silver, facts)
     write_parquet_atomic(ps, settings.lake("gold", "posting_skill_requirement.parquet"))
     cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
@@ -306,30 +420,51 @@ def compute_matches(settings: Settings) -> dict[str, int]:
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
-    labels = dict(zip(dim["skill_id"], dim["preferred_label"]))
     post_skills, cand_skills = _skill_sets(ps), _skill_sets(cs)
-    preferred, credits = preferred_sets(ps), candidate_credits(cand_skills, load_relations(settings))
-    # a candidate's scores also depend on their soft credits (the taxonomy's relations), a posting's on which of
-    # its skills are preferred: both are in the fingerprints, so a change there rescores the document
-    fp_c = inc.fingerprints(cand_ids, {c: sk | {f"soft:{x}:{v}" for x, v in credits.get(c, {}).items()}
-                                       for c, sk in cand_skills.items()}, cand_emb)
-    fp_p = inc.fingerprints(post_ids, {p: sk | {f"preferred:{x}" for x in preferred.get(p, ())}
-                                       for p, sk in post_skills.items()}, post_emb)
+    post_prof, cand_prof = document_profiles(settings, silver)
+    return MatchInputs(ps, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
+                       post_skills, cand_skills, preferred_sets(ps),
+                       candidate_credits(cand_skills, load_relations(settings)), post_prof, cand_prof)
+
+
+def compute_matches(settings: Settings) -> dict[str, int]:
+    """Build ``fact_match`` (and ``fact_assignment``) from the extracted skills and embeddings in the lake:
+    incrementally when the previous run's state allows it (``matching.incremental``), else in full."""
+    from skillmatch.matching import incremental as inc
+    from skillmatch.matching.profile import profile_fingerprint
+
+    inp = lake_match_inputs(settings)
+    ps, post_ids, post_emb, cand_ids, cand_emb = inp.ps, inp.post_ids, inp.post_emb, inp.cand_ids, inp.cand_emb
+    labels, post_skills, cand_skills = inp.labels, inp.post_skills, inp.cand_skills
+    preferred, credits, post_prof, cand_prof = inp.preferred, inp.credits, inp.post_prof, inp.cand_prof
+    # a candidate's scores also depend on their soft credits (the taxonomy's relations) and profile, a posting's
+    # on which of its skills are preferred and its profile: all are in the fingerprints, so a change there
+    # rescores the document
+    fp_c = inc.fingerprints(cand_ids, {c: cand_skills.get(c, set()) | {f"soft:{x}:{v}" for x, v in
+                                                                        credits.get(c, {}).items()}
+                                       | {f"profile:{profile_fingerprint(cand_prof.frame, c)}"}
+                                       for c in cand_ids}, cand_emb)
+    fp_p = inc.fingerprints(post_ids, {p: post_skills.get(p, set()) | {f"preferred:{x}" for x in preferred.get(p, ())}
+                                       | {f"profile:{profile_fingerprint(post_prof.frame, p)}"}
+                                       for p in post_ids}, post_emb)
     state = settings.lake("gold", "match_state")
     plan = inc.plan_run(state, settings.lake("gold", "fact_match.parquet"), fp_c, fp_p, settings)
     if plan.full:
-        model = inc.fit_scoring_model(ps, post_emb, cand_emb)
-        pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
-                              cand_ids, post_ids, settings, preferred=preferred, credits=credits)
+        model = inc.fit_scoring_model(ps, post_emb, cand_emb, post_prof, cand_prof)
     else:
         model = plan.model
-        ce, pe = model.centred(cand_emb), model.centred(post_emb)
+    ce, pe = model.centred(cand_emb), model.centred(post_emb)
+    cp, pp = model.centred_titles(cand_prof), model.centred_titles(post_prof)
+    if plan.full:
+        pairs = top_k_matches(cand_skills, post_skills, model.idf, ce, pe, cand_ids, post_ids, settings,
+                              preferred=preferred, credits=credits, cand_prof=cp, post_prof=pp)
+    else:
         c_row, p_row = {d: i for i, d in enumerate(cand_ids)}, {d: i for i, d in enumerate(post_ids)}
 
         def score_pairs(c_sub: list[str], p_sub: list[str]) -> pd.DataFrame:
             return top_k_matches(cand_skills, post_skills, model.idf, ce[[c_row[d] for d in c_sub]],
                                  pe[[p_row[d] for d in p_sub]], c_sub, p_sub, settings, preferred=preferred,
-                                 credits=credits)
+                                 credits=credits, cand_prof=cp, post_prof=pp)
 
         pairs = inc.incremental_pairs(plan.previous, plan.delta, score_pairs, cand_ids, post_ids, settings.top_k)
     fm = with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits)
@@ -346,6 +481,17 @@ def compute_matches(settings: Settings) -> dict[str, int]:
         counts.update(plan.delta.summary())
     log.info("match: %s", counts)
     return counts
+
+
+def document_profiles(settings: Settings, postings: pd.DataFrame) -> tuple[Profiles, Profiles]:
+    """(postings' profiles, candidates' profiles) from the silver tables, titles embedded."""
+    from skillmatch.matching.profile import candidate_profiles, posting_profiles, with_title_embeddings
+
+    resumes = read_parquet(settings.lake("silver", "resumes.parquet"),
+                           columns=["candidate_id", "text", "years_experience"])
+    device = resolve_device(settings.device)
+    return (with_title_embeddings(posting_profiles(postings), device),
+            with_title_embeddings(candidate_profiles(resumes), device))
 
 
 ASSIGNMENT_COLUMNS = ["candidate_id", "posting_id", "score", "rank_for_candidate", "rank_for_posting"]

@@ -29,9 +29,10 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, utcnow, write_json_atomic, write_parquet_atomic
+from skillmatch.matching.profile import Profiles
 
-PAIR_COLUMNS = ["candidate_id", "posting_id", "score", "skill_coverage", "semantic_similarity",
-                "rank_for_candidate", "rank_for_posting"]
+COMPONENTS = ["skill_coverage", "semantic_similarity", "title_similarity", "seniority_fit", "location_fit"]
+PAIR_COLUMNS = ["candidate_id", "posting_id", "score", *COMPONENTS, "rank_for_candidate", "rank_for_posting"]
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,39 @@ class ScoringModel:
     fitted_at: str
     postings: int
     candidates: int
+    title_centre: np.ndarray | None = None  # the same for the title embeddings
 
     def centred(self, emb: np.ndarray) -> np.ndarray:
         from skillmatch.matching.engine import apply_centre
 
         return apply_centre(emb, self.centre)
 
+    def centred_titles(self, prof: Profiles) -> Profiles:
+        """``prof`` with its title embeddings centred (rows without a title stay zero)."""
+        from skillmatch.matching.engine import apply_centre
 
-def fit_scoring_model(posting_skills: pd.DataFrame, post_emb: np.ndarray, cand_emb: np.ndarray) -> ScoringModel:
-    """IDF over the postings' distinct skills and the embedding centre (``engine.embedding_centre``)."""
+        emb = prof.title_emb
+        has = np.abs(emb).sum(1) > 0 if emb.size else np.zeros(len(emb), bool)
+        out = emb.copy()
+        if has.any():
+            out[has] = apply_centre(emb[has], self.title_centre)
+        return prof.with_titles(out)
+
+
+def fit_scoring_model(posting_skills: pd.DataFrame, post_emb: np.ndarray, cand_emb: np.ndarray,
+                      post_prof: Profiles | None = None, cand_prof: Profiles | None = None) -> ScoringModel:
+    """IDF over the postings' distinct skills and the embedding centres (``engine.embedding_centre``) of the
+    documents and of the titles (those present)."""
     from skillmatch.matching.engine import embedding_centre, skill_idf
 
     ps = posting_skills[["doc_id", "skill_id"]].drop_duplicates()
+    title_centre = None
+    if post_prof is not None and cand_prof is not None and post_prof.title_emb.size and cand_prof.title_emb.size:
+        pt, ct = post_prof.title_emb, cand_prof.title_emb
+        title_centre = embedding_centre(pt[np.abs(pt).sum(1) > 0], ct[np.abs(ct).sum(1) > 0])
     return ScoringModel(skill_idf(ps, len(post_emb)), embedding_centre(post_emb, cand_emb),
                         utcnow().isoformat(timespec="seconds"),
-                        len(post_emb), len(cand_emb))
+                        len(post_emb), len(cand_emb), title_centre)
 
 
 def load_model(folder: Path) -> tuple[ScoringModel, dict] | None:
@@ -66,8 +85,9 @@ def load_model(folder: Path) -> tuple[ScoringModel, dict] | None:
     meta = json.loads((folder / "model.json").read_text())
     idf = read_parquet(folder / "idf.parquet")
     centre = None if meta["centre"] is None else np.asarray(meta["centre"], dtype=np.float32)
+    title_centre = None if meta.get("title_centre") is None else np.asarray(meta["title_centre"], np.float32)
     model = ScoringModel(pd.Series(idf["idf"].to_numpy(), index=idf["skill_id"].to_numpy()), centre,
-                         meta["fitted_at"], int(meta["postings"]), int(meta["candidates"]))
+                         meta["fitted_at"], int(meta["postings"]), int(meta["candidates"]), title_centre)
     return model, meta
 
 
@@ -129,7 +149,7 @@ def incremental_pairs(prev: pd.DataFrame, d: Delta, score_pairs, cand_ids: list[
     ``score_pairs(cand_subset, post_subset)`` returns the top-k both ways of the sub-matrix (``PAIR_COLUMNS``,
     ranks within the subsets), scored with the frozen model.
     """
-    comp = ["candidate_id", "posting_id", "score", "skill_coverage", "semantic_similarity"]
+    comp = ["candidate_id", "posting_id", "score", *COMPONENTS]
     live_c, live_p = set(cand_ids), set(post_ids)
     gone_c, gone_p = d.changed_candidates | d.removed_candidates, d.changed_postings | d.removed_postings
     keep = prev[~prev["candidate_id"].isin(gone_c) & ~prev["posting_id"].isin(gone_p)]
@@ -148,7 +168,7 @@ def incremental_pairs(prev: pd.DataFrame, d: Delta, score_pairs, cand_ids: list[
                         rows[rows["rank_for_posting"].notna() & ~rows["posting_id"].isin(dirty_p)][comp]])
     p_side = _best_k(p_pool[p_pool["posting_id"].isin(live_p)], "posting_id", k, "rank_for_posting")
     out = c_side.merge(p_side, on=["candidate_id", "posting_id"], how="outer", suffixes=("", "_p"))
-    for c in ("score", "skill_coverage", "semantic_similarity"):
+    for c in ("score", *COMPONENTS):
         out[c] = out[c].fillna(out[f"{c}_p"])
     for c in ("rank_for_candidate", "rank_for_posting"):
         out[c] = out[c].astype("Int64")
@@ -185,8 +205,7 @@ def plan_run(state: Path, fact_match: Path, fp_c: pd.Series, fp_p: pd.Series, se
     model, meta = loaded
     if meta.get("fact_match_sha256") != sha256_file(fact_match):
         return RunPlan(True, "fact_match does not belong to the saved state")
-    if meta.get("top_k") != settings.top_k or meta.get("weights") != [settings.weights.skill_coverage,
-                                                                      settings.weights.semantic]:
+    if meta.get("top_k") != settings.top_k or meta.get("weights") != settings.weights.as_list():
         return RunPlan(True, "top-k or weights changed")
     age = _age_days(model.fitted_at)
     if age > settings.match_refit_days:
@@ -194,6 +213,10 @@ def plan_run(state: Path, fact_match: Path, fp_c: pd.Series, fp_p: pd.Series, se
     fps = read_parquet(fp_file)
     prev_c = fps[fps["side"] == "candidate"].set_index("doc_id")["fingerprint"]
     prev_p = fps[fps["side"] == "posting"].set_index("doc_id")["fingerprint"]
+    import pyarrow.parquet as pq
+
+    if set(PAIR_COLUMNS) - set(pq.read_schema(fact_match).names):
+        return RunPlan(True, "fact_match lacks score components of this engine")
     previous = read_parquet(fact_match, columns=PAIR_COLUMNS)
     d = delta(previous, prev_c, prev_p, fp_c, fp_p)
     for side, changed, removed, now in (("resumes", d.changed_candidates, d.removed_candidates, fp_c),
@@ -217,7 +240,7 @@ def save_state(state: Path, model: ScoringModel, fp_c: pd.Series, fp_p: pd.Serie
                              state / "idf.parquet")
     write_json_atomic({"fitted_at": model.fitted_at, "postings": model.postings, "candidates": model.candidates,
                        "centre": None if model.centre is None else model.centre.tolist(),
-                       "top_k": settings.top_k,
-                       "weights": [settings.weights.skill_coverage, settings.weights.semantic],
+                       "title_centre": None if model.title_centre is None else model.title_centre.tolist(),
+                       "top_k": settings.top_k, "weights": settings.weights.as_list(),
                        "fact_match_sha256": sha256_file(state.parent / "fact_match.parquet")},
                       state / "model.json")

@@ -214,8 +214,9 @@ def matches_for_posting(con: Any, posting_id: str, limit: int = 20) -> list[dict
     return _rows(
         con,
         f"""
-        SELECT candidate_id, score, skill_coverage, required_coverage, semantic_similarity, rank_for_posting AS rank,
-               matched_skills, missing_skills, {PARTIAL} AS partial_skills
+        SELECT candidate_id, score, skill_coverage, required_coverage, semantic_similarity, title_similarity,
+               seniority_fit, location_fit, rank_for_posting AS rank, matched_skills, missing_skills,
+               {PARTIAL} AS partial_skills
         FROM marts.fact_match m WHERE posting_id = ? AND rank_for_posting IS NOT NULL
         ORDER BY rank_for_posting LIMIT ?
         """,
@@ -229,7 +230,8 @@ def matches_for_candidate(con: Any, candidate_id: str, limit: int = 20) -> list[
         con,
         f"""
         SELECT m.posting_id, p.title, p.company, m.score, m.skill_coverage, m.required_coverage,
-               m.semantic_similarity, m.rank_for_candidate AS rank, m.matched_skills, m.missing_skills,
+               m.semantic_similarity, m.title_similarity, m.seniority_fit, m.location_fit,
+               m.rank_for_candidate AS rank, m.matched_skills, m.missing_skills,
                {PARTIAL} AS partial_skills
         FROM marts.fact_match m LEFT JOIN marts.dim_job_posting p USING (posting_id)
         WHERE m.candidate_id = ? AND m.rank_for_candidate IS NOT NULL

@@ -63,7 +63,8 @@ def test_match_contract(env: Path, caplog: pytest.LogCaptureFixture) -> None:
         scores = [m["score"] for m in r["matches"]]
         assert scores == sorted(scores, reverse=True)
         for m in r["matches"]:
-            assert set(m["components"]) == {"skill_coverage", "semantic_similarity", "required_coverage"}
+            assert set(m["components"]) == {"skill_coverage", "semantic_similarity", "title_similarity",
+                                            "seniority_fit", "location_fit", "required_coverage"}
             assert 0 <= m["score"] <= 1
     top = ana["matches"][0]
     assert top["missing_skills"] == [] and top["components"]["skill_coverage"] == 1.0

@@ -9,6 +9,7 @@ import pytest
 
 from skillmatch.config import Settings, load_settings
 from skillmatch.matching.engine import MIN_SKILLS_FOR_FULL_COVERAGE, skill_idf, top_k_matches
+from tests.unit.matching.brute_force import assert_top_k_is_brute_force
 
 DIM = 384
 K = 2
@@ -238,16 +239,7 @@ def test_top_k_both_ways_equals_brute_force_on_random_data(tmp_path, monkeypatch
                      for p in post_ids] for c in cand_ids])
     score = s.weights.skill_coverage * cov + s.weights.semantic * np.clip(cand.astype(float) @ post.T.astype(float), 0, 1)
     out = top_k_matches(cs, ps, idf, cand, post, cand_ids, post_ids, s, block=block)
-    for i, c in enumerate(cand_ids):
-        got = out[(out["candidate_id"] == c) & out["rank_for_candidate"].notna()].sort_values("rank_for_candidate")
-        # the brute-force scores of the returned postings are the 3 best, best first (robust to exact ties)
-        brute = [score[i, post_ids.index(p)] for p in got["posting_id"]]
-        assert np.allclose(brute, np.sort(score[i])[::-1][:3], atol=1e-5)
-        assert np.allclose(got["score"], brute, atol=1e-5)
-    for j, p in enumerate(post_ids):
-        got = out[(out["posting_id"] == p) & out["rank_for_posting"].notna()].sort_values("rank_for_posting")
-        brute = [score[cand_ids.index(c), j] for c in got["candidate_id"]]
-        assert np.allclose(brute, np.sort(score[:, j])[::-1][:3], atol=1e-5)
+    assert_top_k_is_brute_force(out, score, cand_ids, post_ids, 3)
     assert not out.duplicated(["candidate_id", "posting_id"]).any()
     assert len(out) <= 3 * (len(cand_ids) + len(post_ids))
 

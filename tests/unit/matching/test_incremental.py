@@ -2,6 +2,8 @@
 full when it must."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from skillmatch.config import Settings, load_settings
 from skillmatch.matching import incremental as inc
 from skillmatch.matching.engine import top_k_matches
+from skillmatch.matching.profile import Profiles
 from skillmatch.matching.soft import candidate_credits
 
 K = 4
@@ -22,6 +25,9 @@ def settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLMATCH_TOP_K", str(K))
     monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    weights = {"SKILL_COVERAGE": "0.3", "SEMANTIC": "0.4", "TITLE": "0.1", "SENIORITY": "0.1", "LOCATION": "0.1"}
+    for k, v in weights.items():
+        monkeypatch.setenv(f"SKILLMATCH_WEIGHT_{k}", v)  # every component in play
     return load_settings()
 
 
@@ -49,7 +55,24 @@ def _score_all(model: inc.ScoringModel, cand: dict, post: dict, settings: Settin
     # soft coverage and preferred skills in play too: both follow from the documents' own skill sets
     preferred = {p: {x for x in sk if int(x[1:]) % 3 == 0} for p, sk in asked.items()}
     return top_k_matches(held, asked, model.idf, ce, pe, c_ids, p_ids, settings, preferred=preferred,
-                         credits=candidate_credits(held, RELATIONS))
+                         credits=candidate_credits(held, RELATIONS), cand_prof=_profiles(list(cand), True),
+                         post_prof=_profiles(list(post), False))
+
+
+def _profiles(ids: list[str], candidate: bool) -> Profiles:
+    """Profiles that follow from the document id (so they change only with the document)."""
+    places = [frozenset(), frozenset({("US", "IL")}), frozenset({("US", "TX")})]
+    n = [int(d[1:]) for d in ids]
+    frame = pd.DataFrame({"title": "t", "years_min": [float(x % 12) if candidate else [math.nan, 2.0, 6.0][x % 3]
+                                                      for x in n],
+                          "years_max": math.inf, "remote": [None if candidate or x % 4 else True for x in n],
+                          "places": [places[x % 3] for x in n]}, index=ids)
+    def title(x: int) -> np.ndarray:  # continuous, so scores have no exact ties; some resumes have no title
+        v = np.random.default_rng(1000 * candidate + x).normal(size=6).astype(np.float32)
+        return v / np.linalg.norm(v) * (0 if candidate and x % 7 == 0 else 1)
+
+    emb = np.stack([title(x) for x in n]) if ids else np.zeros((0, 6), np.float32)
+    return Profiles(frame, emb)
 
 
 def _fp(docs: dict) -> pd.Series:

@@ -266,7 +266,7 @@ def profile_terms(cand: Profiles, post: Profiles, weights: MatchWeights) -> tupl
         terms.append(LookupTerm("seniority", weights.seniority, c_code.astype(np.int64), p_code.ravel(), table))
     if weights.location:
         c_vals, c_code = _codes(list(cand.frame["places"]))
-        p_vals, p_code = _codes([(bool(r) if r is not None and r is not pd.NA else None, pl)
+        p_vals, p_code = _codes([(bool(r) if isinstance(r, (bool, np.bool_)) else None, pl)
                                  for r, pl in zip(post.frame["remote"], post.frame["places"])])
         table = np.array([[location_fit(c, r, pl) for r, pl in p_vals] for c in c_vals], dtype=np.float32)
         terms.append(LookupTerm("location", weights.location, c_code, p_code, table))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from skillmatch.sources.resume_sections import is_heading
+
 UNKNOWN_FIT = 0.5  # a fit that cannot be judged (one side unknown) sits between a fit and a misfit
 
 # level -> (minimum years, maximum years or None): what a posting at that level usually expects
@@ -208,8 +210,6 @@ def location_fit(candidate: frozenset[Place], remote: bool | None, posting: froz
 
 # --------------------------------------------------------------------------------------------- resume side
 _HEADER_LINES = 6
-_SECTION_HEADING = re.compile(r"^(summary|profile|objective|experience|skills|education|highlights|"
-                              r"professional summary|work experience|qualifications)\b", re.I)
 _TITLE_LINE = re.compile(r"^[A-Za-z][A-Za-z&/,.()' -]{1,70}$")
 
 
@@ -222,24 +222,27 @@ def resume_title(text: str | None) -> str | None:
         s = " ".join(line.split())
         if not s:
             continue
-        if _TITLE_LINE.match(s) and len(s.split()) <= 8 and not _SECTION_HEADING.match(s) and "[" not in s:
+        if _TITLE_LINE.match(s) and len(s.split()) <= 8 and not is_heading(s) and "[" not in s:
             return s.lower()
         return None
     return None
 
 
 def resume_places(text: str | None) -> frozenset[Place]:
-    """The places named in the resume header (the lines before the first section heading, at most six)."""
+    """The places named in the resume header: the lines before the first section heading (at most six), less the
+    headline title ("PE TEACHER, ..." names no province)."""
     if not text:
         return frozenset()
-    head = []
+    head: list[str] = []
     for line in text.splitlines()[:_HEADER_LINES * 3]:
         s = line.strip()
         if not s:
             continue
-        if _SECTION_HEADING.match(s) or len(head) >= _HEADER_LINES:
+        if is_heading(s) or len(head) >= _HEADER_LINES:
             break
         head.append(s)
+    if head and resume_title(head[0]) is not None:
+        head = head[1:]
     return places(" | ".join(head))
 
 
@@ -278,12 +281,15 @@ def posting_profiles(postings: pd.DataFrame) -> pd.DataFrame:
     """Profile frame of postings (``posting_id`` or ``doc_id``, title, and optional seniority, location, remote,
     text columns)."""
     ids = postings["posting_id"] if "posting_id" in postings else postings["doc_id"]
-    def col(c: str) -> pd.Series:
-        return postings[c] if c in postings else pd.Series([None] * len(postings), index=postings.index)
+
+    def col(c: str) -> list:  # missing values (None, NaN, pd.NA of Arrow-backed columns) as None
+        if c not in postings:
+            return [None] * len(postings)
+        return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+                for v in postings[c].astype(object)]
 
     years = [required_years(s, t, x) for s, t, x in zip(col("seniority"), col("title"), col("text"))]
-    remote = [None if r is None or (isinstance(r, float) and math.isnan(r)) or r is pd.NA else bool(r)
-              for r in col("remote")]
+    remote = [None if r is None else bool(r) for r in col("remote")]
     return pd.DataFrame({"title": [t.strip().lower() if isinstance(t, str) and t.strip() else None
                                    for t in col("title")],
                          "years_min": [y[0] for y in years], "years_max": [y[1] for y in years],
@@ -298,11 +304,11 @@ def candidate_profiles(resumes: pd.DataFrame) -> pd.DataFrame:
     from skillmatch.sources.resume_sections import estimate_years_experience
 
     ids = resumes["candidate_id"] if "candidate_id" in resumes else resumes["doc_id"]
-    texts = resumes["text"].tolist()
+    texts = [t if isinstance(t, str) else "" for t in resumes["text"].astype(object)]
     years = (resumes["years_experience"].astype(float).tolist() if "years_experience" in resumes
-             else [estimate_years_experience(t or "") for t in texts])
+             else [estimate_years_experience(t) for t in texts])
     return pd.DataFrame({"title": [resume_title(t) for t in texts],
-                         "years_min": [math.nan if y is None else float(y) for y in years],
+                         "years_min": [math.nan if y is None or y is pd.NA else float(y) for y in years],
                          "years_max": math.inf, "remote": None,
                          "places": [resume_places(t) for t in texts]},
                         index=pd.Index(ids.astype(str).to_numpy()))

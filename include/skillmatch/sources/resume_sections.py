@@ -78,6 +78,11 @@ def _heading_of(line: str) -> str | None:
     return _HEADING_KEY.get(s)
 
 
+def is_heading(line: str) -> bool:
+    """Whether a line is a section heading the splitter knows ("Summary", "Executive Profile", "Skills"...)."""
+    return _heading_of(line) is not None
+
+
 def split_sections(text: str) -> dict[str, str]:
     """Split resume text into {"summary", "experience", "education", "skills"} (each '' when not detectable).
 

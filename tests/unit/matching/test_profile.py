@@ -11,8 +11,8 @@ import pytest
 from skillmatch.config import MatchWeights, Settings, load_settings
 from skillmatch.matching.engine import top_k_matches
 from skillmatch.matching.profile import (
-    UNKNOWN_FIT, Profiles, location_fit, places, posting_level, posting_profiles, required_years, resume_places,
-    resume_title, seniority_fit, stated_years,
+    UNKNOWN_FIT, Profiles, candidate_profiles, location_fit, places, posting_level, posting_profiles, required_years,
+    resume_places, resume_title, seniority_fit, stated_years,
 )
 from tests.unit.matching.brute_force import assert_top_k_is_brute_force
 
@@ -99,9 +99,30 @@ def test_resume_title_and_places_from_the_header() -> None:
     assert resume_places(text) == set()  # the shared resumes' placeholders name no place
     mine = "Data Engineer\nSpringfield, IL [ZIP]\n[PHONE] [EMAIL]\nSummary\nMoved from Austin, TX in 2019."
     assert resume_title(mine) == "data engineer" and resume_places(mine) == {("US", "IL")}
+    assert resume_places("ATHLETIC DIRECTOR, COACH, PE TEACHER\nSummary\nCoach in Ohio") == set()  # not a province
+    assert resume_places("TEACHER\nAccomplishments\nLed Texas Education Agency reviews") == set()  # body, not header
     assert resume_title("Summary\nSeasoned engineer") is None
     assert resume_title("[EMAIL]\nData Engineer") is None
     assert resume_title("Worked 12 years at 3 companies as a welder and fitter in the navy yard") is None
+
+
+def test_profiles_of_arrow_backed_silver_columns_with_missing_values() -> None:
+    """Silver tables come back from Parquet with Arrow-backed strings and nullable booleans (pd.NA)."""
+    postings = pd.DataFrame({"posting_id": ["a", "b"], "title": ["Senior Data Engineer", None],
+                             "seniority": [None, "Entry level"], "location": ["Chicago, IL", None],
+                             "remote": [None, True], "text": [None, "2+ years of experience"]})
+    postings = postings.astype({c: "string[pyarrow]" for c in ("posting_id", "title", "seniority", "location",
+                                                              "text")} | {"remote": "boolean"})
+    pp = posting_profiles(postings)
+    assert pp.loc["a", ["title", "years_min", "remote"]].tolist() == ["senior data engineer", 5.0, None]
+    assert pp.loc["a", "places"] == {("US", "IL")}
+    assert pd.isna(pp.loc["b", "title"]) and pp.loc["b", ["years_min", "years_max", "remote"]].tolist() == [2.0, 5.0, True]
+    resumes = pd.DataFrame({"candidate_id": ["c", "d"], "text": ["Nurse\nSummary\nCaring.", None],
+                            "years_experience": [3.5, None]}).astype({"text": "string[pyarrow]",
+                                                                      "years_experience": "Float64"})
+    cp = candidate_profiles(resumes)
+    assert cp.loc["c", "title"] == "nurse" and cp.loc["c", "years_min"] == 3.5
+    assert pd.isna(cp.loc["d", "title"]) and math.isnan(cp.loc["d", "years_min"])
 
 
 def _profiles(frame: pd.DataFrame, emb: np.ndarray) -> Profiles:

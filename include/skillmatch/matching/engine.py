@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,26 @@ def block_rows(n_cols: int, budget_cells: int = 16_000_000) -> int:
 HEAD_SKILLS = 128
 
 
+@lru_cache(maxsize=1)
+def pin_mmap_threshold(threshold: int = 128 * 1024) -> bool:
+    """Fix glibc's mmap threshold for this process, so the block loop's large temporaries go back to the system.
+
+    glibc raises the threshold each time a large mmapped block is freed; after that, the per-block score matrices
+    come from the heap, and its fragmentation grew the resident memory by ~20 MB per block (1.8 -> 4.7 GB over
+    150 blocks of 20k x 100k); with the threshold fixed it stays flat (0.9 GB). Same as starting the process with
+    ``MALLOC_MMAP_THRESHOLD_``; a no-op off glibc. Returns whether it was applied.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, threshold))  # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
 @dataclass(frozen=True)
 class DenseTerm:
     """``weight * clip(cand[i] . post[j], 0, 1)``: a similarity of two embeddings (one GEMM per block)."""
@@ -185,6 +206,7 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     import torch
     from scipy import sparse
 
+    pin_mmap_threshold()
     n_c, n_p = cand_skill.shape[0], post_weight.shape[0]
     k_c, k_p = min(k_c, n_p), min(k_p, n_c)
     terms = tuple(t for t in terms if t.weight > 0)

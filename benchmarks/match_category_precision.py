@@ -9,6 +9,11 @@ folder. Both systems rank the same postings for the same resumes:
 - seed baseline: TF-IDF (max_features=1000) over the same silver texts + sklearn NearestNeighbors (cosine, brute).
 
   .venv/bin/python benchmarks/match_category_precision.py [DATA_DIR]      # default ./data
+  .venv/bin/python benchmarks/match_category_precision.py --sweep [DATA_DIR]
+
+``--sweep`` rescores the same lake (the nightly run's skills, embeddings and profiles) with a grid of component
+weights and prints P@10 per weighting, next to the baseline; it writes nothing but the posting skill requirements
+the match stage writes too.
 """
 from __future__ import annotations
 
@@ -70,8 +75,48 @@ def precision_at_10(ranked: dict[str, list[str]], cand_cat: dict[str, str], post
     return float(np.mean(vals)) if vals else float("nan")
 
 
+# (skill coverage, semantic, title, seniority, location)
+SWEEP = [(0.35, 0.65, 0, 0, 0), (0.3, 0.5, 0.2, 0, 0), (0.3, 0.4, 0.3, 0, 0), (0.25, 0.35, 0.4, 0, 0),
+         (0.3, 0.45, 0.15, 0.05, 0.05), (0.3, 0.4, 0.2, 0.05, 0.05), (0.25, 0.35, 0.3, 0.05, 0.05),
+         (0.3, 0.35, 0.2, 0.1, 0.05), (0.2, 0.3, 0.4, 0.05, 0.05)]
+
+
+def sweep(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None], achievable: set[str]) -> None:
+    """P@10 of the engine under each weighting of ``SWEEP`` on the lake in ``data``."""
+    import os
+    from dataclasses import replace
+
+    os.environ["SKILLMATCH_DATA_DIR"] = str(data.resolve())
+    from skillmatch.config import MatchWeights, load_settings
+    from skillmatch.matching.engine import lake_match_inputs, top_k_matches
+    from skillmatch.matching.incremental import fit_scoring_model
+
+    settings = load_settings()
+    t0 = time.time()
+    x = lake_match_inputs(settings)
+    model = fit_scoring_model(x.ps, x.post_emb, x.cand_emb, x.post_prof, x.cand_prof)
+    ce, pe = model.centred(x.cand_emb), model.centred(x.post_emb)
+    cp, pp = model.centred_titles(x.cand_prof), model.centred_titles(x.post_prof)
+    print(f"\ninputs and title embeddings: {time.time() - t0:.1f} s; resumes with a headline title: "
+          f"{int(x.cand_prof.frame['title'].notna().sum()):,} of {len(x.cand_prof.frame):,}")
+    print("\n| coverage | semantic | title | seniority | location | P@10 all | P@10 achievable | time (s) |\n"
+          "|---|---|---|---|---|---|---|---|")
+    for w in SWEEP:
+        s = replace(settings, weights=MatchWeights(*w))
+        t0 = time.time()
+        pairs = top_k_matches(x.cand_skills, x.post_skills, model.idf, ce, pe, x.cand_ids, x.post_ids, s,
+                              preferred=x.preferred, credits=x.credits, cand_prof=cp, post_prof=pp)
+        secs = time.time() - t0
+        top = pairs[pairs["rank_for_candidate"].notna()].sort_values(["candidate_id", "rank_for_candidate"])
+        ranked = top.groupby("candidate_id")["posting_id"].apply(list).to_dict()
+        sub = {c: v for c, v in ranked.items() if c in achievable}
+        print(f"| {' | '.join(f'{v:g}' for v in w)} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
+              f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {secs:.1f} |")
+
+
 def main() -> None:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("data")
+    args = [a for a in sys.argv[1:] if a != "--sweep"]
+    data = Path(args[0]) if args else Path("data")
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     posts = con.execute("SELECT posting_id, title FROM marts.dim_job_posting").df()
     cands = con.execute("SELECT candidate_id, category FROM marts.dim_candidate").df()
@@ -107,6 +152,8 @@ def main() -> None:
         sub = {c: v for c, v in ranked.items() if c in achievable}
         print(f"| {name} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
               f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {'' if secs is None else f'{secs:.1f}'} |")
+    if "--sweep" in sys.argv[1:]:
+        sweep(data, cand_cat, post_cat, achievable)
     print("\npostings per mapped category:\n" + mapped.to_string())
 
 

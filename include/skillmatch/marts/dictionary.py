@@ -71,8 +71,10 @@ MARTS: dict[str, MartDoc] = {
         {"candidate_id": "keyed hash (HMAC) of the source file identity: `cand_` + 20 hex",
          "source": "resume source", "category": "category folder of the resume, when the source has one",
          "pages": "pages in the PDF", "ingested_at": "when the resume was first loaded (UTC)",
-         "years_experience": "years of experience estimated from the dated roles (overlaps merged), or a stated "
-                             "\"N years of experience\"; null when neither is found",
+         "years_experience": "years of experience estimated from the dated roles (overlaps merged; \"Current\" "
+                             "runs to the document's own creation date when its metadata has one, else to the "
+                             "day it was validated), or a stated \"N years of experience\"; null when neither is "
+                             "found",
          "sections_found": "resume sections detected: any of summary, experience, education, skills",
          "text_chars": "characters of redacted text", "n_skills": "distinct skills extracted from it",
          "is_synthetic": "true for the generated offline sample: not a real person"},

@@ -23,15 +23,15 @@ from skillmatch.sources.registry import (
     posting_source,
     save_watermark,
 )
-from skillmatch.sources.resumes import extract_texts, list_resume_files
+from skillmatch.sources.resumes import document_date, extract_texts, list_resume_files
 
 log = logging.getLogger(__name__)
 
 RECONCILIATION_COLUMNS = ["run_id", "stage", "entity", "source", "fetched", "bronze_new", "already_seen",
                           "rejected", "bronze", "silver", "quarantine", "duplicates", "holds", "details",
                           "checked_at"]
-RESUME_COLUMNS = ["source", "source_file", "category", "record_hash", "raw_text", "pages", "parse_error", "run_id",
-                  "ingested_at"]
+RESUME_COLUMNS = ["source", "source_file", "category", "record_hash", "raw_text", "pages", "parse_error",
+                  "document_date", "run_id", "ingested_at"]
 REJECT_COLUMNS = ["entity", "source", "source_file", "error", "run_id", "rejected_at"]
 
 
@@ -199,10 +199,12 @@ def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
         for i, (text, pages, error) in zip(todo, texts):
             rows.append({"source": source, "source_file": rel[i], "category": Path(rel[i]).parent.name or None,
                          "record_hash": hashes[i], "raw_text": text, "pages": pages, "parse_error": error,
+                         "document_date": None if error else document_date(files[i]),
                          "run_id": run_id, "ingested_at": utcnow()})
         out = pd.DataFrame(rows, columns=RESUME_COLUMNS)
         out["parse_error"] = out["parse_error"].astype("string")
         out["category"] = out["category"].astype("string")
+        out["document_date"] = pd.to_datetime(out["document_date"]).astype("datetime64[ms]")
         written = _replace_own(settings, "resumes", run_id, source, own, None, out)
         _write_rejects(settings, "resumes", source, run_id, rejected)
         already = len(files) - len(todo)

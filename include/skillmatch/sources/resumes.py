@@ -12,6 +12,7 @@ import re
 import signal
 import threading
 import time
+from datetime import date
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,33 @@ def _pdf_text(path: Path) -> Result:
     if pages and len(re.sub(r"\s+", "", text)) < MIN_PDF_TEXT_CHARS:
         return "", len(pages), "no text layer (scanned image?)"
     return text, len(pages), None
+
+
+def document_date(path: Path) -> date | None:
+    """When the document was made, from its own metadata (a PDF's CreationDate, a DOCX's core "created"), or None.
+
+    A resume's "Current" / "Present" runs to this date, not to the day it is read: a 2021 PDF read in 2026 must not
+    gain five years of experience. TXT / JSON files and unreadable or absent metadata give None.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".pdf":
+            from pypdf import PdfReader
+
+            made = PdfReader(path).metadata
+            made = made.creation_date if made is not None else None
+        elif path.suffix.lower() == ".docx":
+            from docx import Document
+
+            made = Document(str(path)).core_properties.created
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - odd metadata never stops an ingest; the text is read separately
+        return None
+    if made is None:
+        return None
+    day = made.date() if hasattr(made, "date") else None
+    return day if day is not None and date(1960, 1, 1) <= day <= date.today() else None
 
 
 def _docx_text(path: Path) -> Result:

@@ -282,8 +282,11 @@ def validate_resumes(settings: Settings, run_id: str) -> dict[str, int]:
     sections = [split_sections(t) for t in df["text"]]
     for name in RESUME_SECTIONS:
         df[f"section_{name}"] = pd.Series([sec.get(name) or None for sec in sections], index=df.index, dtype="string")
-    df["years_experience"] = pd.Series([estimate_years_experience(t) for t in df["text"]], index=df.index,
-                                       dtype="Float64")
+    # "Current" runs to the document's own date when its metadata has one (bronze written before that column
+    # existed: none, so the day of the run)
+    made = pd.to_datetime(df["document_date"]) if "document_date" in df else pd.Series(pd.NaT, index=df.index)
+    df["years_experience"] = pd.Series([estimate_years_experience(t, None if pd.isna(d) else d.date())
+                                        for t, d in zip(df["text"], made)], index=df.index, dtype="Float64")
     df["is_english"] = df["text"].map(lambda t: float(is_english(t)))
     params = suite_parameters(settings, _sources(settings, "resumes", bronze))
     silver, quarantine, dups, results = _split(df, "candidate_id", ["text"], "resumes", settings, params)

@@ -370,3 +370,74 @@ def test_extract_texts_matches_extract_text(tmp_path: Path) -> None:
     paths = [_write(tmp_path / "a.txt", b"Skills\nWelding"), _write(tmp_path / "b.json", b"[]"),
              _write(tmp_path / "c.pdf", b"")]
     assert extract_texts(paths) == [extract_text(p) for p in paths]
+
+
+# ---------------------------------------------------------------- document dates
+
+
+def test_document_date_from_pdf_and_docx_metadata(tmp_path: Path) -> None:
+    """"Current" in a resume means the day it was written: the PDF's CreationDate, the DOCX's core "created"."""
+    from datetime import date, datetime
+
+    from docx import Document
+    from pypdf import PdfReader, PdfWriter
+
+    plain = _write(tmp_path / "plain.pdf", _text_pdf(["Experience", "09/2016 to Current Teacher"]))
+    assert resumes.document_date(plain) is None  # no metadata
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.add_metadata({"/CreationDate": "D:20210808153420+05'30'"})
+    dated = tmp_path / "dated.pdf"
+    writer.write(dated)
+    assert resumes.document_date(dated) == date(2021, 8, 8)
+    writer.add_metadata({"/CreationDate": "D:29990101000000Z"})  # a date in the future is not believed
+    writer.write(tmp_path / "future.pdf")
+    assert resumes.document_date(tmp_path / "future.pdf") is None
+    doc = Document()
+    doc.add_paragraph("Experience")
+    doc.core_properties.created = datetime(2019, 3, 4, 10, 0)
+    doc.save(tmp_path / "cv.docx")
+    assert resumes.document_date(tmp_path / "cv.docx") == date(2019, 3, 4)
+    assert resumes.document_date(_write(tmp_path / "cv.txt", b"Experience\n2016 - Current")) is None
+    assert resumes.document_date(_write(tmp_path / "bad.pdf", b"%PDF-1.4\nnot a pdf")) is None
+
+
+def test_years_of_experience_run_to_the_document_date_not_today(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """Ingest + validate of a 2021 PDF: "09/2016 to Current" is about 4.9 years, however late it is read; the same
+    resume without a creation date runs to the day it is validated."""
+    from datetime import date
+
+    from pypdf import PdfReader, PdfWriter
+
+    from skillmatch.config import load_settings
+    from skillmatch.lake import read_parquet
+    from skillmatch.sources.ingest import ingest_resumes
+    from skillmatch.validation.validate import validate_resumes
+
+    folder = tmp_path / "resumes" / "TEACHER"
+    folder.mkdir(parents=True)
+    lines = ["BIOLOGY TEACHER", "Summary", "Biology teacher who designs labs and assessments for large classes.",
+             "Experience", "09/2016 to Current", "Biology Teacher", "Company Name City , State",
+             "Execute, implement, and modify lesson plans while incorporating differentiated instruction."]
+    writer = PdfWriter(clone_from=PdfReader(_write(tmp_path / "plain.pdf", _text_pdf(lines))))
+    writer.add_metadata({"/CreationDate": "D:20210808153420+05'30'"})
+    writer.write(folder / "dated.pdf")
+    _write(folder / "undated.pdf", _text_pdf([*lines, "Coached the school science olympiad team."]))
+    config = tmp_path / "sources.yaml"
+    config.write_text("postings: []\nresumes:\n  - name: cv\n    kind: resume_folder\n"
+                      f"    path: {tmp_path / 'resumes'}\n")
+    monkeypatch.setenv("SKILLMATCH_SOURCES_CONFIG", str(config))
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "1")
+    settings = load_settings()
+    ingest_resumes(settings, "r1")
+    validate_resumes(settings, "v1")
+    bronze = read_parquet(settings.lake("bronze", "resumes"))
+    made = dict(zip(bronze["source_file"].map(lambda f: Path(f).name), bronze["document_date"]))
+    assert str(made["dated.pdf"])[:10] == "2021-08-08" and str(made["undated.pdf"]) in {"NaT", "None"}
+    name = dict(zip(bronze["record_hash"], bronze["source_file"].map(lambda f: Path(f).name)))
+    silver = read_parquet(settings.lake("silver", "resumes.parquet"))
+    years = {name[h]: float(y) for h, y in zip(silver["record_hash"], silver["years_experience"])}
+    since = (date.today() - date(2016, 9, 1)).days / 365.25
+    assert years["dated.pdf"] == pytest.approx(4.9, abs=0.1)
+    assert years["undated.pdf"] == pytest.approx(since, abs=0.1)

@@ -55,8 +55,7 @@ class ScoringModel:
         """``prof`` with its title embeddings centred (rows without a title stay zero)."""
         from skillmatch.matching.engine import apply_centre
 
-        emb = prof.title_emb
-        has = np.abs(emb).sum(1) > 0 if emb.size else np.zeros(len(emb), bool)
+        emb, has = prof.title_emb, prof.has_title
         out = emb.copy()
         if has.any():
             out[has] = apply_centre(emb[has], self.title_centre)
@@ -72,8 +71,8 @@ def fit_scoring_model(posting_skills: pd.DataFrame, post_emb: np.ndarray, cand_e
     ps = posting_skills[["doc_id", "skill_id"]].drop_duplicates()
     title_centre = None
     if post_prof is not None and cand_prof is not None and post_prof.title_emb.size and cand_prof.title_emb.size:
-        pt, ct = post_prof.title_emb, cand_prof.title_emb
-        title_centre = embedding_centre(pt[np.abs(pt).sum(1) > 0], ct[np.abs(ct).sum(1) > 0])
+        title_centre = embedding_centre(post_prof.title_emb[post_prof.has_title],
+                                        cand_prof.title_emb[cand_prof.has_title])
     return ScoringModel(skill_idf(ps, len(post_emb)), embedding_centre(post_emb, cand_emb),
                         utcnow().isoformat(timespec="seconds"),
                         len(post_emb), len(cand_emb), title_centre)

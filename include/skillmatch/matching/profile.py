@@ -273,6 +273,11 @@ class Profiles:
         emb = np.where(known[:, None], emb, 0).astype(np.float32)
         return Profiles(frame, emb)
 
+    @property
+    def has_title(self) -> np.ndarray:
+        """Which rows have a title embedding (a zero row has none)."""
+        return np.abs(self.title_emb).sum(1) > 0 if self.title_emb.size else np.zeros(len(self.title_emb), bool)
+
     def with_titles(self, emb: np.ndarray) -> Profiles:
         return Profiles(self.frame, emb)
 

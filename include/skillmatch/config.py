@@ -66,7 +66,7 @@ def _weights_from_env() -> MatchWeights:
 class Settings:
     """Where data lives and how the stages behave."""
 
-    data_dir: Path
+    data_dir: Path  # the lake root: a local folder, or a UPath for an object store (``s3://bucket/prefix``)
     shared_dir: Path | None
     source_mode: str  # "shared" (real data in ../shared/data) or "synthetic"
     max_postings_per_source: int | None = None
@@ -91,14 +91,33 @@ class Settings:
     dq_min_unique_description_share: float = 0.9  # duplicate-description rate at most 10 % (batch expectation)
     dq_min_english_share: float = 0.9  # language = English share (batch expectation)
     marts_history_runs: int = 14  # runs of history kept per mart (history.<table>); 0 keeps none
+    local_dir: Path | None = None  # this machine's own files when the lake is remote (None: beside a local lake)
+
+    @property
+    def remote_lake(self) -> bool:
+        """Whether the lake is on an object store rather than a local folder."""
+        from skillmatch.lake import is_remote
+
+        return is_remote(self.data_dir)
 
     @property
     def warehouse_path(self) -> Path:
-        """The DuckDB file BI tools open."""
-        return self.data_dir / "warehouse.duckdb"
+        """The DuckDB file BI tools and the dashboard open (a local file; with a remote lake, a copy of it is also
+        kept in the lake as ``warehouse.duckdb``)."""
+        return self.local("warehouse.duckdb")
 
     def lake(self, *parts: str) -> Path:
         """A path inside the Parquet lake."""
+        return self.data_dir.joinpath(*parts)
+
+    def local(self, *parts: str) -> Path:
+        """A path among this machine's own files: caches, the Great Expectations project and its data docs, the
+        warehouse file. The lake folder itself when the lake is local; else ``local_dir``
+        (``SKILLMATCH_LOCAL_DIR``, default ``.cache/skillmatch`` in the project)."""
+        if self.local_dir is not None:
+            return self.local_dir.joinpath(*parts)
+        if self.remote_lake:
+            return (PROJECT_ROOT / ".cache" / "skillmatch").joinpath(*parts)
         return self.data_dir.joinpath(*parts)
 
 
@@ -117,7 +136,10 @@ def load_settings() -> Settings:
     ``SKILLMATCH_SOURCE`` chooses the input: ``auto`` (default: shared data when present, else synthetic),
     ``shared`` (fail if absent) or ``synthetic``.
     """
-    data_dir = Path(os.environ.get("SKILLMATCH_DATA_DIR") or (PROJECT_ROOT / "data"))
+    from skillmatch.lake import lake_root
+
+    data_dir = lake_root(os.environ.get("SKILLMATCH_DATA_DIR") or (PROJECT_ROOT / "data"))
+    local_dir = os.environ.get("SKILLMATCH_LOCAL_DIR")
     shared = _resolve_shared(os.environ.get("SKILLMATCH_SHARED_DIR"))
     mode = os.environ.get("SKILLMATCH_SOURCE", "auto").strip().lower()
     if mode not in {"auto", "shared", "synthetic"}:
@@ -150,4 +172,5 @@ def load_settings() -> Settings:
         dq_min_english_share=_env_float("SKILLMATCH_DQ_MIN_ENGLISH_SHARE", 0.9),
         marts_history_runs=_env_int("SKILLMATCH_MARTS_HISTORY_RUNS", 14) or 0,
         weights=_weights_from_env(),
+        local_dir=Path(local_dir) if local_dir else None,
     )

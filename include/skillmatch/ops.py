@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.lake import read_parquet, safe_name, utcnow, write_parquet_atomic
+from skillmatch.lake import modified_at, read_parquet, safe_name, utcnow, write_parquet_atomic
 
 STAGE_DAG = {"taxonomy": "skillmatch_ingest", "ingest_postings": "skillmatch_ingest",
              "ingest_resumes": "skillmatch_ingest", "validate_postings": "skillmatch_validate",
@@ -57,7 +57,7 @@ def _versions(settings: Settings) -> tuple[str | None, str | None]:
     taxonomy = None
     dim = settings.lake("taxonomy", "dim_skill.parquet")
     if dim.exists():
-        col = pd.read_parquet(dim, columns=["taxonomy_version"])["taxonomy_version"]
+        col = read_parquet(dim, columns=["taxonomy_version"])["taxonomy_version"]
         taxonomy = str(col.iloc[0]) if len(col) else None
     return tagger, taxonomy
 
@@ -114,7 +114,7 @@ def status_report(settings: Settings, stale_hours: float) -> tuple[dict[str, Any
     files = sorted(p for p in folder.iterdir() if not p.name.startswith(".")
                    and (p.suffix == ".parquet" or p.is_dir())) if folder.exists() else []
     for f in files:
-        age_h = (now - datetime.fromtimestamp(f.stat().st_mtime, tz=now.tzinfo)).total_seconds() / 3600
+        age_h = (now - datetime.fromtimestamp(modified_at(f), tz=now.tzinfo)).total_seconds() / 3600
         marts[f.stem] = round(age_h, 2)
     if not files:
         problems.append(f"no marts under {folder}: the nightly refresh has not run")

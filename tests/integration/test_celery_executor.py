@@ -4,6 +4,10 @@ api-server and two celery workers (queue ``default`` and queue ``gpu``), on a sl
 What ``dag.test()`` cannot show: the DAGs chain on their Assets through the scheduler, every task runs in a worker
 process that reaches the metadata through the API server's execution API, GPU work goes to the ``gpu`` worker,
 and the marts come out as they do from a LocalExecutor-style run of the same slice (``dag.test()``, below).
+
+The deployment's lake is on S3-compatible storage (a local moto server, reached over HTTP like MinIO): the
+workers share nothing but the bucket, and the environment alone (``SKILLMATCH_DATA_DIR=s3://...``,
+``AWS_ENDPOINT_URL``) switches the same DAG files from the local lake of the reference run to it.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from tests.conftest import ROOT, SHARED_DATA
 from tests.integration.celery_stack import (AirflowDeployment, CeleryStack, Stopped, airflow_env, free_port,
                                             missing_services, start_airflow, start_postgres, start_redis)
 from tests.integration.test_nightly_chain import CHAIN, _run_chain
+from tests.s3_server import s3_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.celery]
 
@@ -30,9 +35,10 @@ CHAIN_TIMEOUT_S = 900
 BAD_TASK_STATES = ("failed", "up_for_retry", "upstream_failed")
 
 
-def _slice_env(data: Path, pseudonym_key: str) -> dict[str, str]:
+def _slice_env(data: Path | str, pseudonym_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The skillmatch settings of one run of the slice: the same for both runs but the lake."""
     return {
+        **(extra or {}),
         "SKILLMATCH_DATA_DIR": str(data),
         "SKILLMATCH_SHARED_DIR": str(SHARED_DATA),
         "SKILLMATCH_SOURCE": "shared",
@@ -128,14 +134,19 @@ def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path,
         pytest.skip(reason)
     key = secrets.token_hex(16)
     stack = CeleryStack(tmp_path / "stack")
-    celery_lake = tmp_path / "celery-lake"
+    celery_lake, celery_local = "s3://lake/celery", tmp_path / "celery-local"
+    s3 = s3_server(monkeypatch, "lake")
+    endpoint, client = s3.__enter__()
+    stack.on_cleanup(lambda: s3.__exit__(None, None, None))
+    s3_env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                         "AWS_DEFAULT_REGION")}
     ok = False
     try:
         broker = start_redis(stack)
         postgres = start_postgres(stack)
         api_port = free_port()
         env = airflow_env(tmp_path / "stack" / "airflow", ROOT / "dags", ROOT / "plugins", postgres, broker,
-                          api_port, _slice_env(celery_lake, key))
+                          api_port, _slice_env(celery_lake, key, {**s3_env, "SKILLMATCH_LOCAL_DIR": str(celery_local)}))
         af = start_airflow(stack, env, api_port, ROOT, WORKERS)
         started = time.monotonic()
         _run_chain_on_celery(stack, af)
@@ -147,6 +158,10 @@ def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path,
         celery_workers = dict(db.query("SELECT task_id, worker FROM celery_taskmeta"))
         leftover_triggers = db.query("SELECT target_dag_id FROM asset_dag_run_queue WHERE target_dag_id = ANY(%s)",
                                      (CHAIN,))
+        lake_keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket="lake")
+                     for o in page.get("Contents", [])]
+        celery_db = tmp_path / "celery-warehouse.duckdb"  # the copy the marts task published beside the lake
+        celery_db.write_bytes(client.get_object(Bucket="lake", Key="celery/warehouse.duckdb")["Body"].read())
         ok = True
     finally:
         stopped: list[Stopped] = stack.shutdown(timeout=60)
@@ -175,11 +190,19 @@ def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path,
         assert hostname == f"{host}-{name}", (dag_id, task_id, map_index, hostname)
         assert celery_workers.get(celery_id) == f"{name}@{socket.gethostname()}", (dag_id, task_id, celery_id)
 
+    # the lake lives in the bucket; the workers' own folder holds only machine files (caches, GX, the warehouse build)
+    for key_ in ("silver/postings.parquet", "silver/resumes.parquet", "gold/fact_posting_skill.parquet",
+                 "gold/fact_match.parquet", "gold/fact_learning_step.parquet", "marts/fact_match.parquet",
+                 "marts/mart_skill_demand_weekly/_CURRENT", "warehouse.duckdb"):
+        assert f"celery/{key_}" in lake_keys, key_
+    assert any(k.startswith("celery/bronze/resumes/ingest_date=") for k in lake_keys)
+    assert {p.name for p in celery_local.iterdir()} <= {"cache", "dq", "warehouse.duckdb"}, list(celery_local.iterdir())
+
     # the same slice through dag.test() (the embedded LocalExecutor path) gives the same marts
     reference_lake = tmp_path / "reference-lake"
     # Taxonomy label embeddings depend on the encoder and the taxonomy release only (both in the file name): the
     # reference lake starts with the ones the gpu worker computed rather than spend minutes on the same 22k labels.
-    shutil.copytree(celery_lake / "cache" / "label_embeddings", reference_lake / "cache" / "label_embeddings")
+    shutil.copytree(celery_local / "cache" / "label_embeddings", reference_lake / "cache" / "label_embeddings")
     reference_env = _slice_env(reference_lake, key)
     for k in [k for k in os.environ if k.startswith("SKILLMATCH_") and k not in reference_env]:
         monkeypatch.delenv(k)  # the stack's processes did not see them either
@@ -190,7 +213,7 @@ def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path,
     started = time.monotonic()
     _run_chain()
     print(f"same chain through dag.test(): {time.monotonic() - started:.0f} s")
-    celery, reference = _marts(celery_lake / "warehouse.duckdb"), _marts(reference_lake / "warehouse.duckdb")
+    celery, reference = _marts(celery_db), _marts(reference_lake / "warehouse.duckdb")
     assert celery["counts"]["dim_candidate"] == RESUMES and celery["posting_skills"] and celery["top_match"]
     for part in ("counts", "posting_skills", "candidate_skills", "top_match"):
         assert celery[part] == reference[part], part

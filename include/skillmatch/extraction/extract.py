@@ -66,7 +66,7 @@ class SkillIndex:
         if self._label_emb is None:
             texts = [str(lbl) for lbl in self.dim_skill["preferred_label"]]
             key = f"{ENCODER_NAME}-{self.taxonomy_version}-{len(texts)}".replace("/", "_").replace(":", "_")
-            self._label_emb = label_embeddings(texts, self.settings.lake("cache", "label_embeddings", f"{key}.npy"),
+            self._label_emb = label_embeddings(texts, self.settings.local("cache", "label_embeddings", f"{key}.npy"),
                                                self.device)
         return self._label_emb
 

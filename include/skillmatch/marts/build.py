@@ -156,12 +156,22 @@ def _parquet_source(path: Path) -> str:
     return f"read_parquet({sql_literal(str(path.resolve()))})"
 
 
-def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, str] | None = None,
+def _table_from_frame(con, table: str, df: pd.DataFrame, select: str = "*") -> None:  # noqa: ANN001 - duckdb
+    con.register("_frame", df)
+    try:
+        con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def swap_in_warehouse(target: Path, tables: dict[str, Path | pd.DataFrame],
+                      views: dict[str, str | pd.DataFrame] | None = None,
                       columns: dict[str, list[str]] | None = None) -> Path:
     """Build a DuckDB file with one ``marts.<name>`` table per Parquet file or partitioned dataset folder (plus a
     ``main`` view each and the data dictionary's comments) under a temporary name, then rename it over ``target``
-    in one step. ``columns`` gives a table's column order where it is not the files' own (a partitioned
-    dataset's partition column comes last when read back).
+    in one step. A table or view given as a DataFrame is copied in as it is (a view so given becomes a table).
+    ``columns`` gives a table's column order where it is not the files' own (a partitioned dataset's partition
+    column comes last when read back).
 
     Readers never see a half-built warehouse: a connection opened before the swap keeps reading the complete old
     file (the rename does not touch an open file), a process that connects after it reads the complete new one,
@@ -179,7 +189,10 @@ def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, st
         con.execute("CREATE SCHEMA marts")
         for name, path in tables.items():
             select = ", ".join(f'"{c}"' for c in (columns or {}).get(name, [])) or "*"
-            con.execute(f"CREATE TABLE marts.{name} AS SELECT {select} FROM {_parquet_source(path)}")
+            if isinstance(path, pd.DataFrame):
+                _table_from_frame(con, f"marts.{name}", path, select)
+            else:
+                con.execute(f"CREATE TABLE marts.{name} AS SELECT {select} FROM {_parquet_source(path)}")
             key = PRIMARY_KEYS.get(name)
             if key:
                 try:
@@ -191,7 +204,10 @@ def swap_in_warehouse(target: Path, tables: dict[str, Path], views: dict[str, st
         for schema in sorted({v.split(".", 1)[0] for v in views or {}}):
             con.execute(f"CREATE SCHEMA {schema}")
         for view, select in (views or {}).items():
-            con.execute(f"CREATE VIEW {view} AS {select}")
+            if isinstance(select, pd.DataFrame):
+                _table_from_frame(con, view, select)
+            else:
+                con.execute(f"CREATE VIEW {view} AS {select}")
         _comment(con, list(tables))
         con.execute("CHECKPOINT")
         con.close()
@@ -207,9 +223,7 @@ def keep_history(settings: Settings, run_id: str, frames: dict[str, pd.DataFrame
     """Keep this run's copy of each mart in :data:`HISTORY_TABLES` under ``marts_history/<table>/run=<run>/``
     (with ``run_id`` and ``built_at`` columns; a re-run of the run replaces its copy) and drop the copies of runs
     older than the newest ``marts_history_runs``; returns how many runs each table keeps."""
-    import shutil
-
-    from skillmatch.lake import safe_name, utcnow
+    from skillmatch.lake import modified_at, remove_tree, safe_name, utcnow
 
     keep = settings.marts_history_runs
     safe = safe_name(run_id)
@@ -222,17 +236,24 @@ def keep_history(settings: Settings, run_id: str, frames: dict[str, pd.DataFrame
         df.insert(0, "built_at", built)
         df.insert(0, "run_id", run_id)
         write_parquet_atomic(df, settings.lake("marts_history", name, f"run={safe}", f"{name}.parquet"))
-        runs = sorted(settings.lake("marts_history", name).glob("run=*"), key=lambda d: d.stat().st_mtime,
-                      reverse=True)
+        runs = sorted(settings.lake("marts_history", name).glob("run=*"),
+                      key=lambda d, n=name: modified_at(d / f"{n}.parquet"), reverse=True)
         for old in runs[keep:]:
-            shutil.rmtree(old)
+            remove_tree(old)
         kept = min(len(runs), keep)
     return kept
 
 
-def _views(settings: Settings) -> dict[str, str]:
+def _views(settings: Settings) -> dict[str, str | pd.DataFrame]:
     """The ``staging`` views (silver, read in place; resumes without their text) and the ``history`` views (every
-    kept run of a mart, with its ``run_id``) for BI tools; they read the lake's Parquet files where they lie."""
+    kept run of a mart, with its ``run_id``) for BI tools; they read the lake's Parquet files where they lie.
+
+    A lake on an object store is not readable from the warehouse file without DuckDB's ``httpfs`` extension
+    (fetched from the network at first use, which a nightly run never does): there, the same selections are
+    copied into the warehouse as tables of the same names."""
+    if settings.remote_lake:
+        return _view_tables(settings)
+
     def parquet(path: Path) -> str:
         return "read_parquet(" + sql_literal(str(path.resolve())) + ", union_by_name = true)"
 
@@ -250,11 +271,37 @@ def _views(settings: Settings) -> dict[str, str]:
     return views
 
 
+def _view_tables(settings: Settings) -> dict[str, pd.DataFrame]:
+    tables: dict[str, pd.DataFrame] = {}
+    drop = {"text", "section_summary", "section_experience", "section_education", "section_skills"}
+    for entity in ("postings", "resumes"):
+        path = settings.lake("silver", f"{entity}.parquet")
+        if path.exists():
+            df = read_parquet(path)
+            tables[f"staging.stg_{entity}"] = df.drop(columns=[c for c in drop if c in df.columns])
+    for name in HISTORY_TABLES:
+        files = sorted(settings.lake("marts_history", name).glob("run=*/*.parquet"))
+        if files:
+            tables[f"history.{name}"] = pd.concat([read_parquet(f) for f in files], ignore_index=True)
+    return tables
+
+
+def publish_warehouse(settings: Settings, local_file: Path) -> None:
+    """With a lake on an object store, upload the freshly swapped warehouse file beside the lake
+    (``<lake>/warehouse.duckdb``, one PUT: a reader fetches the old file or the new one), for BI tools that attach
+    it from there and for a dashboard on another machine."""
+    if not settings.remote_lake:
+        return
+    target = settings.lake("warehouse.duckdb")
+    target.fs.put_file(str(local_file), target.path)
+    log.info("warehouse published to %s", target)
+
+
 def build_marts(settings: Settings, run_id: str | None = None) -> dict[str, int]:
     """Write Parquet marts (and, for a run, their history copy) and swap in a freshly built DuckDB warehouse;
     returns rows per table."""
     frames = mart_frames(settings)
-    paths = {}
+    paths: dict[str, Path | pd.DataFrame] = {}
     for name, df in frames.items():
         if name in PARTITIONED:
             paths[name] = write_partitioned_atomic(df, settings.lake("marts", name), PARTITIONED[name])
@@ -263,8 +310,12 @@ def build_marts(settings: Settings, run_id: str | None = None) -> dict[str, int]
             paths[name] = write_parquet_atomic(df, settings.lake("marts", f"{name}.parquet"))
     if run_id:
         keep_history(settings, run_id, frames)
+    if settings.remote_lake:  # the frames just written, not a read back over the network (see _views)
+        paths = dict(frames)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     target = swap_in_warehouse(settings.warehouse_path, paths, _views(settings),
                                columns={name: list(frames[name].columns) for name in PARTITIONED if name in frames})
+    publish_warehouse(settings, target)
     counts = {name: len(df) for name, df in frames.items()}
     log.info("marts written to %s: %s", target, counts)
     return counts

@@ -87,7 +87,7 @@ def load_relations(settings: Settings) -> pd.DataFrame:
     texts = [str(x) for x in dim["preferred_label"]]
     # the same cache file the extractor writes, so the labels are embedded once per taxonomy
     key = f"{ENCODER_NAME}-{version}-{len(texts)}".replace("/", "_").replace(":", "_")
-    emb = label_embeddings(texts, settings.lake("cache", "label_embeddings", f"{key}.npy"),
+    emb = label_embeddings(texts, settings.local("cache", "label_embeddings", f"{key}.npy"),
                            resolve_device(settings.device)) if texts else None
     rel = skill_relations(dim, hier, emb)
     write_parquet_atomic(rel.assign(taxonomy_version=version), path)

@@ -49,15 +49,15 @@ def _existing_hashes(settings: Settings, entity: str, exclude: list[Path]) -> se
     root = settings.lake("bronze", entity)
     if not root.exists():
         return set()
-    skip = {p.resolve() for p in exclude}
-    files = [f for f in root.rglob("*.parquet") if not f.name.startswith(".") and f.resolve() not in skip]
+    skip = {str(p) for p in exclude}
+    files = [f for f in root.rglob("*.parquet") if not f.name.startswith(".") and str(f) not in skip]
     if not files:
         return set()
-    return set(pd.concat([pd.read_parquet(f, columns=["record_hash"]) for f in files])["record_hash"])
+    return set(pd.concat([read_parquet(f, columns=["record_hash"]) for f in files])["record_hash"])
 
 
 def _read_own(own: list[Path]) -> pd.DataFrame | None:
-    return pd.concat([pd.read_parquet(f) for f in own], ignore_index=True) if own else None
+    return pd.concat([read_parquet(f) for f in own], ignore_index=True) if own else None
 
 
 def _replace_own(settings: Settings, entity: str, run_id: str, source: str, own: list[Path],
@@ -69,9 +69,9 @@ def _replace_own(settings: Settings, entity: str, run_id: str, source: str, own:
     written = 0
     if len(rows):
         path = write_parquet_atomic(rows, target)
-        written = len(pd.read_parquet(path, columns=["record_hash"])) - (0 if kept is None else len(kept))
+        written = len(read_parquet(path, columns=["record_hash"])) - (0 if kept is None else len(kept))
     for f in own:
-        if f.resolve() != target.resolve() or not len(rows):
+        if str(f) != str(target) or not len(rows):
             f.unlink()
     return written
 

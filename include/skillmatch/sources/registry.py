@@ -102,7 +102,7 @@ def load_sources(settings: Settings, entity: str = "postings", path: Path | None
 def _synthetic_source(settings: Settings, entity: str) -> SourceSpec:
     from skillmatch.sources.synthetic import SYNTHETIC_SOURCE, generate_sample
 
-    landing = settings.lake("landing", SYNTHETIC_SOURCE)
+    landing = settings.local("landing", SYNTHETIC_SOURCE)  # generated input, read by this same task
     generate_sample(landing)
     if entity == "resumes":
         return SourceSpec(SYNTHETIC_SOURCE, "resume_folder", {"path": str(landing / "resumes")})

@@ -314,7 +314,7 @@ def create_app() -> FastAPI:
 
 
 def _data_docs_root() -> Path:
-    return _settings().data_dir / "dq" / "gx" / "data_docs"
+    return _settings().local("dq", "gx", "data_docs")
 
 
 def _safe_docs_file(relative: str) -> Path:

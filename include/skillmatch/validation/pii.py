@@ -43,13 +43,20 @@ def redact_contacts(text: str) -> str:
 
 
 def pseudonym_key(data_dir: Path) -> bytes:
-    """The HMAC key for candidate ids: ``SKILLMATCH_PSEUDONYM_KEY``, else a random key kept beside the lake.
+    """The HMAC key for candidate ids: ``SKILLMATCH_PSEUDONYM_KEY``, else a random key kept beside a local lake.
 
-    The key never enters the repository; losing it changes every candidate id on the next run.
+    The key never enters the repository; losing it changes every candidate id on the next run. A lake on an object
+    store needs the variable: a key stored in the bucket would sit beside the data it protects, readable by every
+    reader of the marts, and each worker would need to agree on it.
     """
     env = os.environ.get("SKILLMATCH_PSEUDONYM_KEY")
     if env:
         return env.encode()
+    from skillmatch.lake import is_remote
+
+    if is_remote(data_dir):
+        raise RuntimeError(f"the lake is on an object store ({data_dir}): set SKILLMATCH_PSEUDONYM_KEY, the "
+                           "HMAC key behind the pseudonymous candidate ids, the same on every worker")
     path = data_dir / ".secrets" / "pseudonym.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

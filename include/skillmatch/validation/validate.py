@@ -85,7 +85,7 @@ def suite_parameters(settings: Settings, sources: list[str]) -> dict[str, object
 def _gx_context(settings: Settings):  # noqa: ANN202 - great_expectations FileDataContext
     """The checked-in file context, with run-time outputs (validation results, Data Docs) sent to the lake."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    os.environ["SKILLMATCH_DQ_DIR"] = str(settings.lake("dq", "gx"))
+    os.environ["SKILLMATCH_DQ_DIR"] = str(settings.local("dq", "gx"))
     for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
         logging.getLogger(name).setLevel(logging.WARNING)
     import great_expectations as gx
@@ -145,7 +145,7 @@ def run_suite(df: pd.DataFrame, entity: str, checks: list[Check] | None = None, 
 
 def data_docs_index(settings: Settings) -> str:
     """Where the Data Docs site of the lake is (``dq/gx/data_docs/index.html``)."""
-    return str(settings.lake("dq", "gx", "data_docs", "index.html"))
+    return str(settings.local("dq", "gx", "data_docs", "index.html"))
 
 
 def _norm(s: object) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet
+from tests.s3_server import s3_server
 
 CSV = ("job_id,title,company,description,listed\n"
        "a1,Data Engineer,Acme,\"Build batch and streaming pipelines in Python, SQL and Airflow for the analytics and data science teams.\","
@@ -23,31 +24,17 @@ MAPPING = {"native_id": "job_id", "title": "title", "company": "company", "descr
 
 @pytest.fixture()
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
-    """A moto S3 server on a free local port with one bucket; yields (endpoint URL, boto3 client)."""
-    boto3 = pytest.importorskip("boto3")
-    server_mod = pytest.importorskip("moto.server")
-    pytest.importorskip("s3fs")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        # moto keeps its buckets per process, across servers: start every test from an empty store
-        import requests
-
-        requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="landing")
-        yield endpoint, client
-    finally:
-        server.stop()
+    """A moto S3 server with one bucket; yields (endpoint URL, boto3 client)."""
+    with s3_server(monkeypatch, "landing", "lake") as server:
+        yield server
 
 
-def _settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "lake", shared_dir=None, source_mode="shared", dq_max_invalid_share=1.0)
+def _settings(tmp_path: Path, lake: str = "local") -> Settings:
+    from skillmatch.lake import lake_root
+
+    root = lake_root("s3://lake/skillmatch") if lake == "s3" else tmp_path / "lake"
+    return Settings(data_dir=root, shared_dir=None, source_mode="shared", dq_max_invalid_share=1.0,
+                    local_dir=tmp_path / "local")
 
 
 def _config(tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,7 +48,10 @@ def _config(tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SKILLMATCH_SOURCES_CONFIG", str(path))
 
 
-def test_s3_landing_ingests_new_then_only_changed_objects(s3, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("lake", ["local", "s3"])
+def test_s3_landing_ingests_new_then_only_changed_objects(s3, tmp_path: Path, monkeypatch, lake: str) -> None:
+    """From an S3 landing folder into a local lake, and into a lake on S3 itself (bronze, silver, quarantine, the
+    data-quality results and the source watermarks all in the bucket)."""
     import s3fs
 
     from skillmatch.sources.ingest import ingest_postings
@@ -72,7 +62,7 @@ def test_s3_landing_ingests_new_then_only_changed_objects(s3, tmp_path: Path, mo
     _config(tmp_path, endpoint, monkeypatch)
     client.put_object(Bucket="landing", Key="postings/2026-03-03.csv", Body=CSV.encode())
     client.put_object(Bucket="landing", Key="postings/notes.txt", Body=b"not matched by the pattern")
-    s = _settings(tmp_path)
+    s = _settings(tmp_path, lake)
 
     first = ingest_postings(s, "run_1", "s3-drop")
     assert (first["read"], first["appended"], first["files_unchanged"]) == (2, 2, 0)
@@ -100,6 +90,14 @@ def test_s3_landing_ingests_new_then_only_changed_objects(s3, tmp_path: Path, mo
     assert silver.loc["a2", "description"].endswith("Remote within the EU.")  # the newest version wins
     recon = read_parquet(s.lake("dq", "dq_reconciliation"))
     assert recon["holds"].all() and set(recon["source"]) == {"s3-drop"}
+    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="lake").get("Contents", []))
+    if lake == "s3":
+        assert "skillmatch/silver/postings.parquet" in keys and "skillmatch/state/sources/s3-drop.json" in keys
+        assert sum(k.startswith("skillmatch/bronze/postings/ingest_date=") for k in keys) == 2  # run_1 and run_3
+        assert sum(k.startswith("skillmatch/dq/dq_check_result/postings__") for k in keys) == 1
+        assert (tmp_path / "local" / "dq" / "gx").is_dir()  # the GX project stays on the machine
+    else:
+        assert keys == []
 
 
 def test_s3_landing_missing_prefix_is_a_clear_error(s3, tmp_path: Path, monkeypatch) -> None:

@@ -91,6 +91,8 @@ class Settings:
     dq_min_unique_description_share: float = 0.9  # duplicate-description rate at most 10 % (batch expectation)
     dq_min_english_share: float = 0.9  # language = English share (batch expectation)
     marts_history_runs: int = 14  # runs of history kept per mart (history.<table>); 0 keeps none
+    extract_shard_docs: int = 2000  # documents per extraction shard (one mapped task each) in the nightly DAG
+    resume_shard_files: int = 500  # resume files per parsing shard (one mapped task each) in the ingest DAG
     local_dir: Path | None = None  # this machine's own files when the lake is remote (None: beside a local lake)
 
     @property
@@ -172,5 +174,7 @@ def load_settings() -> Settings:
         dq_min_english_share=_env_float("SKILLMATCH_DQ_MIN_ENGLISH_SHARE", 0.9),
         marts_history_runs=_env_int("SKILLMATCH_MARTS_HISTORY_RUNS", 14) or 0,
         weights=_weights_from_env(),
+        extract_shard_docs=_env_int("SKILLMATCH_EXTRACT_SHARD_DOCS", 2000) or 2000,
+        resume_shard_files=_env_int("SKILLMATCH_RESUME_SHARD_FILES", 500) or 500,
         local_dir=Path(local_dir) if local_dir else None,
     )

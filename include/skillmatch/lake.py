@@ -37,7 +37,9 @@ def lake_root(location: str | os.PathLike) -> Any:
     if _URL.match(text):
         from upath import UPath
 
-        return UPath(text)
+        # no listings cache: other workers write to the lake while this process runs, and a cached listing of a
+        # prefix would hide their new objects from exists() / glob() here (seen with parallel ingest tasks)
+        return UPath(text, use_listings_cache=False)
     return Path(text)
 
 

@@ -18,15 +18,21 @@ from skillmatch.config import Settings
 from skillmatch.lake import modified_at, read_parquet, safe_name, utcnow, write_parquet_atomic
 
 STAGE_DAG = {"taxonomy": "skillmatch_ingest", "ingest_postings": "skillmatch_ingest",
+             "plan_resume_parsing": "skillmatch_ingest", "parse_resumes_shard": "skillmatch_ingest",
              "ingest_resumes": "skillmatch_ingest", "validate_postings": "skillmatch_validate",
              "validate_resumes": "skillmatch_validate", "extract_postings": "skillmatch_extract",
-             "extract_resumes": "skillmatch_extract", "match": "skillmatch_match", "paths": "skillmatch_match",
+             "extract_resumes": "skillmatch_extract", "plan_extract_postings": "skillmatch_extract",
+             "plan_extract_resumes": "skillmatch_extract", "extract_postings_shard": "skillmatch_extract",
+             "extract_resumes_shard": "skillmatch_extract", "match": "skillmatch_match", "paths": "skillmatch_match",
              "marts": "skillmatch_marts", "train_tagger": "skillmatch_train_tagger"}
 # (count read in, count written out) per stage, from the counts the stage returns
 STAGE_ROWS: dict[str, tuple[str | None, str | None]] = {
     "taxonomy": (None, "skills"), "ingest_postings": ("read", "appended"), "ingest_resumes": ("read", "appended"),
+    "plan_resume_parsing": (None, "to_parse"), "parse_resumes_shard": ("files", "files"),
     "validate_postings": ("bronze", "silver"), "validate_resumes": ("bronze", "silver"),
     "extract_postings": ("documents", "skill_rows"), "extract_resumes": ("documents", "skill_rows"),
+    "plan_extract_postings": ("documents", "to_extract"), "plan_extract_resumes": ("documents", "to_extract"),
+    "extract_postings_shard": ("documents", "skill_rows"), "extract_resumes_shard": ("documents", "skill_rows"),
     "match": ("candidates", "match_rows"), "paths": ("candidates", "steps"), "marts": (None, "rows"),
     "train_tagger": (None, None)}
 PIPELINE_RUN_COLUMNS = ["run_id", "dag_id", "stage", "started_at", "ended_at", "seconds", "status", "error",

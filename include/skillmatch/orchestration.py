@@ -139,6 +139,14 @@ def _dispatch(stage: str, run_id: str, s, part: str | None = None) -> dict[str, 
         from skillmatch.sources.ingest import ingest_resumes
 
         return ingest_resumes(s, run_id)
+    if stage == "plan_resume_parsing":
+        from skillmatch.sources.ingest import plan_resume_parsing
+
+        return plan_resume_parsing(s, run_id, s.resume_shard_files)
+    if stage == "parse_resumes_shard":
+        from skillmatch.sources.ingest import parse_resumes_shard
+
+        return parse_resumes_shard(s, run_id, int(part or 0))
     if stage == "validate_postings":
         from skillmatch.validation.validate import validate_postings
 
@@ -147,10 +155,21 @@ def _dispatch(stage: str, run_id: str, s, part: str | None = None) -> dict[str, 
         from skillmatch.validation.validate import validate_resumes
 
         return validate_resumes(s, run_id)
-    if stage in {"extract_postings", "extract_resumes"}:
-        from skillmatch.extraction.stage import extract_entity
+    if stage in {"plan_extract_postings", "plan_extract_resumes"}:
+        from skillmatch.extraction.stage import plan_shards
 
-        return extract_entity(s, stage.split("_", 1)[1])
+        return plan_shards(s, stage.rsplit("_", 1)[1], run_id, s.extract_shard_docs)
+    if stage in {"extract_postings_shard", "extract_resumes_shard"}:
+        from skillmatch.extraction.stage import extract_shard
+
+        return extract_shard(s, stage.split("_")[1], run_id, int(part or 0))
+    if stage in {"extract_postings", "extract_resumes"}:
+        from skillmatch.extraction.stage import extract_entity, has_plan, merge_shards
+
+        # the nightly DAG planned and ran shards for this run: merge them; a run without a plan (the CLI, a
+        # one-off task) extracts in this process
+        entity = stage.split("_", 1)[1]
+        return merge_shards(s, entity, run_id) if has_plan(s, entity, run_id) else extract_entity(s, entity)
     if stage == "match":
         from skillmatch.matching.engine import compute_matches
 

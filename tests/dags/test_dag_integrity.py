@@ -42,10 +42,30 @@ def test_every_pool_named_by_a_task_exists_in_the_pools_file(dagbag) -> None:
     assert used, "no task names a pool: the extraction task must use the gpu pool"
     assert used <= pools, f"pools used but not defined: {used - pools}"
     extract = dagbag.dags["skillmatch_extract"]
-    assert {t.pool for t in extract.tasks} == {"gpu"}
+    # the shards do the GPU work; planning and merging are light and stay on the default queue and pool
+    assert {t.task_id: (t.pool, t.queue) for t in extract.tasks} == {
+        "plan_extract_postings": ("default_pool", "default"), "extract_postings_shard": ("gpu", "gpu"),
+        "extract_postings": ("default_pool", "default"), "plan_extract_resumes": ("default_pool", "default"),
+        "extract_resumes_shard": ("gpu", "gpu"), "extract_resumes": ("default_pool", "default")}
     train = dagbag.dags["skillmatch_train_tagger"]
     assert [(t.pool, t.queue) for t in train.tasks] == [("gpu", "gpu")]
     assert train.timetable.expression == "0 3 * * 0"  # weekly, and triggerable by hand
+
+
+def test_extraction_fans_out_over_shards_and_merges_after_every_shard(dagbag) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    extract = dagbag.dags["skillmatch_extract"]
+    for entity in ("postings", "resumes"):
+        shard = extract.get_task(f"extract_{entity}_shard")
+        assert isinstance(shard, MappedOperator)  # dynamic task mapping over the plan's shard list
+        assert shard.upstream_task_ids == {f"plan_extract_{entity}"}
+        assert f"extract_{entity}" in shard.downstream_task_ids
+    # the skills Asset (what the match DAG waits on) is emitted once both merges are done
+    merge = extract.get_task("extract_resumes")
+    assert merge.upstream_task_ids == {"extract_resumes_shard", "extract_postings"}
+    assert [o.name for o in merge.outlets] == ["skillmatch.skills"]
+    assert all(not t.outlets for t in extract.tasks if t.task_id != "extract_resumes")
 
 
 def test_schedules_nightly_cron_then_assets(dagbag) -> None:

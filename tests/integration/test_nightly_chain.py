@@ -155,8 +155,9 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         assert expected <= methods, methods
         # every stage of the run so far left its pipeline_run record (the marts stage's own comes next run)
         stages = {r[0] for r in con.execute("SELECT stage FROM marts.pipeline_run WHERE status = 'success'").fetchall()}
-        assert stages >= {"ingest_resumes", "validate_postings", "validate_resumes",
-                          "extract_postings", "extract_resumes", "match", "paths"}, stages
+        assert stages >= {"ingest_resumes", "validate_postings", "validate_resumes", "plan_extract_postings",
+                          "extract_postings_shard[0]", "extract_postings", "plan_extract_resumes",
+                          "extract_resumes_shard[0]", "extract_resumes", "match", "paths"}, stages
         # one mapped ingest task per configured postings source, each with its own record
         assert {s for s in stages if s.startswith("ingest_postings[")} == {
             f"ingest_postings[{src}]" for src in POSTING_SOURCES}

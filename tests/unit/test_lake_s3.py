@@ -133,3 +133,14 @@ def test_pseudonym_key_must_come_from_the_environment_with_a_remote_lake(s3, mon
     assert _keys(s3) == []  # no key object written beside the data
     monkeypatch.setenv("SKILLMATCH_PSEUDONYM_KEY", "k")
     assert pseudonym_key(lake_root("s3://lake/sm")) == b"k"
+
+
+def test_objects_another_worker_writes_are_seen_at_once(s3) -> None:
+    """No cached listing hides a new object: parallel tasks (the mapped ingest of four sources) list and read
+    each other's bronze files while they run."""
+    root = lake_root("s3://lake/sm")
+    s3.put_object(Bucket="lake", Key="sm/bronze/one.parquet", Body=b"1")
+    assert [p.name for p in (root / "bronze").iterdir()] == ["one.parquet"]
+    s3.put_object(Bucket="lake", Key="sm/bronze/two.parquet", Body=b"2")  # written by another process
+    assert (root / "bronze" / "two.parquet").exists()
+    assert sorted(p.name for p in (root / "bronze").glob("*.parquet")) == ["one.parquet", "two.parquet"]

@@ -7,13 +7,16 @@ unchanged sources adds nothing; re-running the same run id replaces that run's o
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.lake import read_parquet, safe_name, sha256_file, sha256_text, utcnow, write_parquet_atomic
+from skillmatch.lake import (read_parquet, remove_tree, safe_name, sha256_file, sha256_text, utcnow,
+                             write_parquet_atomic)
 from skillmatch.sources.base import POSTING_COLUMNS
 from skillmatch.sources.normalize import canonical_postings
 from skillmatch.sources.registry import (
@@ -163,17 +166,23 @@ def ingest_postings(settings: Settings, run_id: str, source: str | None = None) 
     return counts
 
 
-def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
-    """Append new resumes (raw text, bronze only) from every configured resume folder to bronze.
+@dataclass
+class _ResumeBatch:
+    source: str
+    root: Path
+    files: list[Path]
+    rejected: list[dict[str, str]]
+    own: list[Path]
+    rel: list[str]
+    hashes: list[str]
+    todo: list[int]  # indexes into files of those not in bronze yet
 
-    A file already ingested unchanged (same source, path and bytes) is skipped; a file that cannot be parsed
-    lands in bronze with its ``parse_error`` (validation quarantines it) and never stops the batch; a file that
-    resolves outside its folder (symlink) is rejected. Counts reconcile per source:
-    ``fetched = bronze new + already seen`` (``dq_reconciliation``).
-    """
+
+def _resume_batches(settings: Settings, run_id: str) -> list[_ResumeBatch]:
+    """Per configured resume folder: its files, those rejected unread, and those bronze does not hold yet."""
     from skillmatch.sources.landing import display_name
 
-    totals = {"read": 0, "already_in_bronze": 0, "appended": 0, "parse_errors": 0, "files_rejected": 0}
+    out = []
     for spec in load_sources(settings, "resumes"):
         source = spec.name
         root = Path(spec.spec["path"])
@@ -183,8 +192,8 @@ def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
         files, rejected = [], []
         for f in list_resume_files(root, settings.max_resumes):
             if not f.resolve().is_relative_to(real_root):
-                rejected.append({"source_file": display_name(str(f)), "error": "resolves outside the resume folder "
-                                                                                "(symlink or path traversal): not read"})
+                rejected.append({"source_file": display_name(str(f)),
+                                 "error": "resolves outside the resume folder (symlink or path traversal): not read"})
             else:
                 files.append(f)
         own = _own_files(settings, "resumes", run_id, source)
@@ -194,17 +203,92 @@ def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
         rel = [display_name(str(f.relative_to(root))) for f in files]
         hashes = [sha256_text(source, r, sha256_file(f)) for r, f in zip(rel, files)]
         todo = [i for i, h in enumerate(hashes) if h not in seen]
-        texts = extract_texts([files[i] for i in todo])
-        rows = []
-        for i, (text, pages, error) in zip(todo, texts):
-            rows.append({"source": source, "source_file": rel[i], "category": Path(rel[i]).parent.name or None,
-                         "record_hash": hashes[i], "raw_text": text, "pages": pages, "parse_error": error,
-                         "document_date": None if error else document_date(files[i]),
-                         "run_id": run_id, "ingested_at": utcnow()})
-        out = pd.DataFrame(rows, columns=RESUME_COLUMNS)
-        out["parse_error"] = out["parse_error"].astype("string")
-        out["category"] = out["category"].astype("string")
-        out["document_date"] = pd.to_datetime(out["document_date"]).astype("datetime64[ms]")
+        out.append(_ResumeBatch(source, root, files, rejected, own, rel, hashes, todo))
+    return out
+
+
+PARSED_COLUMNS = ["record_hash", "raw_text", "pages", "parse_error", "document_date"]
+
+
+def _parse_folder(settings: Settings, run_id: str):  # noqa: ANN202 - Path or UPath
+    return settings.lake("staging", "resume_parse", safe_name(run_id))
+
+
+def _parse(files: list[Path], hashes: list[str]) -> pd.DataFrame:
+    """Text, pages, parse error and document date of each file (the costly part of resume ingestion)."""
+    rows = [{"record_hash": h, "raw_text": text, "pages": pages, "parse_error": error,
+             "document_date": None if error else document_date(f)}
+            for f, h, (text, pages, error) in zip(files, hashes, extract_texts(files))]
+    out = pd.DataFrame(rows, columns=PARSED_COLUMNS)
+    out["parse_error"] = out["parse_error"].astype("string")
+    out["document_date"] = pd.to_datetime(out["document_date"]).astype("datetime64[ms]")
+    return out
+
+
+def plan_resume_parsing(settings: Settings, run_id: str, shard_files: int) -> dict[str, int]:
+    """Split the resume files this run must parse (new or changed, every folder) into shards of about
+    ``shard_files`` (at least one) and record the plan in the lake; :func:`parse_resumes_shard` parses one shard,
+    :func:`ingest_resumes` then takes the parsed texts from the shards instead of parsing again."""
+    rows = [(b.source, str(b.files[i]), b.hashes[i]) for b in _resume_batches(settings, run_id) for i in b.todo]
+    plan = pd.DataFrame(rows, columns=["source", "path", "record_hash"])
+    shards = max(1, math.ceil(len(plan) / max(1, shard_files)))
+    plan["shard"] = [i % shards for i in range(len(plan))]
+    folder = _parse_folder(settings, run_id)
+    remove_tree(folder)  # parts of an earlier try of this run
+    write_parquet_atomic(plan, folder / "plan.parquet")
+    log.info("resume parsing: %d files to parse in %d shard(s) of at most %d", len(plan), shards,
+             math.ceil(len(plan) / shards) if len(plan) else 0)
+    return {"to_parse": len(plan), "shards": shards, "shard_files": shard_files}
+
+
+def parse_resumes_shard(settings: Settings, run_id: str, shard: int) -> dict[str, int]:
+    """Parse the files of shard ``shard`` of the run's plan into ``staging/resume_parse/<run>/``."""
+    folder = _parse_folder(settings, run_id)
+    if not (folder / "plan.parquet").exists():
+        raise FileNotFoundError(f"no resume parsing plan for run {run_id} ({folder}): run the plan task first")
+    plan = read_parquet(folder / "plan.parquet")
+    part = plan[plan["shard"] == shard]
+    parsed = _parse([Path(p) for p in part["path"]], list(part["record_hash"]))
+    write_parquet_atomic(parsed, folder / f"part-{shard:05d}.parquet")
+    errors = int(parsed["parse_error"].notna().sum())
+    log.info("resume parsing shard %d: %d files, %d parse errors", shard, len(parsed), errors)
+    return {"files": len(parsed), "parse_errors": errors, "shard": shard}
+
+
+def _parsed_by_shards(settings: Settings, run_id: str) -> pd.DataFrame:
+    folder = _parse_folder(settings, run_id)
+    parts = sorted(folder.glob("part-*.parquet")) if folder.exists() else []
+    return pd.concat([read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame(
+        columns=PARSED_COLUMNS)
+
+
+def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
+    """Append new resumes (raw text, bronze only) from every configured resume folder to bronze.
+
+    A file already ingested unchanged (same source, path and bytes) is skipped; a file that cannot be parsed
+    lands in bronze with its ``parse_error`` (validation quarantines it) and never stops the batch; a file that
+    resolves outside its folder (symlink) is rejected. Counts reconcile per source:
+    ``fetched = bronze new + already seen`` (``dq_reconciliation``). Texts the run's parsing shards already
+    parsed (:func:`plan_resume_parsing`) are taken from them; any other file is parsed here.
+    """
+    totals = {"read": 0, "already_in_bronze": 0, "appended": 0, "parse_errors": 0, "files_rejected": 0,
+              "parsed_by_shards": 0}
+    parsed = _parsed_by_shards(settings, run_id).drop_duplicates("record_hash").set_index("record_hash")
+    for b in _resume_batches(settings, run_id):
+        source, files, rejected, own, rel, hashes, todo = (b.source, b.files, b.rejected, b.own, b.rel, b.hashes,
+                                                           b.todo)
+        ready = [i for i in todo if hashes[i] in parsed.index]
+        rest = [i for i in todo if hashes[i] not in parsed.index]
+        texts = pd.concat([parsed.loc[[hashes[i] for i in ready]].reset_index(),
+                           _parse([files[i] for i in rest], [hashes[i] for i in rest])], ignore_index=True)
+        texts = texts.set_index("record_hash").loc[[hashes[i] for i in todo]].reset_index()
+        out = pd.DataFrame({"source": source, "source_file": [rel[i] for i in todo],
+                            "category": pd.array([Path(rel[i]).parent.name or None for i in todo], dtype="string"),
+                            "record_hash": texts["record_hash"], "raw_text": texts["raw_text"],
+                            "pages": texts["pages"], "parse_error": texts["parse_error"].astype("string"),
+                            "document_date": pd.to_datetime(texts["document_date"]).astype("datetime64[ms]"),
+                            "run_id": run_id, "ingested_at": utcnow()}, columns=RESUME_COLUMNS)
+        rows = out.to_dict("records")
         written = _replace_own(settings, "resumes", run_id, source, own, None, out)
         _write_rejects(settings, "resumes", source, run_id, rejected)
         already = len(files) - len(todo)
@@ -215,12 +299,14 @@ def ingest_resumes(settings: Settings, run_id: str) -> dict[str, int]:
             "details": f"fetched={len(files)} bronze_new={written} already_seen={already} rejected={len(rejected)}"})
         if not holds:
             raise AssertionError(f"ingest {source}: fetched {len(files)} != bronze new {written} + already seen {already}")
-        parse_errors = sum(1 for r in rows if r["parse_error"])
+        parse_errors = int(out["parse_error"].notna().sum())
         for r in rows:
-            if r["parse_error"]:
+            if not pd.isna(r["parse_error"]):
                 log.warning("resume %s/%s: %s (goes to quarantine)", source, r["source_file"], r["parse_error"])
         for k, v in {"read": len(files), "already_in_bronze": already, "appended": written,
-                     "parse_errors": parse_errors, "files_rejected": len(rejected)}.items():
+                     "parse_errors": parse_errors, "files_rejected": len(rejected),
+                     "parsed_by_shards": len(ready)}.items():
             totals[k] += v
+    remove_tree(_parse_folder(settings, run_id))
     log.info("ingest resumes: %s", totals)
     return totals

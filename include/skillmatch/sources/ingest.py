@@ -48,12 +48,16 @@ def _own_files(settings: Settings, entity: str, run_id: str, source: str) -> lis
     return sorted(root.glob(f"ingest_date=*/run={safe_name(run_id)}__{safe_name(source)}.parquet")) if root.exists() else []
 
 
-def _existing_hashes(settings: Settings, entity: str, exclude: list[Path]) -> set[str]:
+def _existing_hashes(settings: Settings, entity: str, source: str, exclude: list[Path]) -> set[str]:
+    """The record hashes bronze holds for ``source`` (but in ``exclude``). A record hash starts from its source,
+    so only the source's own files can hold one: reading just those keeps the cost to one source's history, and
+    a parallel task rewriting another source's file can never pull a file from under this one."""
     root = settings.lake("bronze", entity)
     if not root.exists():
         return set()
     skip = {str(p) for p in exclude}
-    files = [f for f in root.rglob("*.parquet") if not f.name.startswith(".") and str(f) not in skip]
+    files = [f for f in root.glob(f"ingest_date=*/run=*__{safe_name(source)}.parquet")
+             if not f.name.startswith(".") and str(f) not in skip]
     if not files:
         return set()
     return set(pd.concat([read_parquet(f, columns=["record_hash"]) for f in files])["record_hash"])
@@ -139,7 +143,7 @@ def ingest_postings(settings: Settings, run_id: str, source: str | None = None) 
     fetched = len(df)
     df = df.drop_duplicates("record_hash")
     identical = fetched - len(df)
-    seen = _existing_hashes(settings, "postings", exclude=own)
+    seen = _existing_hashes(settings, "postings", source, exclude=own)
     if kept is not None:
         seen |= set(kept["record_hash"])
     new = df[~df["record_hash"].isin(seen)].copy()
@@ -197,7 +201,7 @@ def _resume_batches(settings: Settings, run_id: str) -> list[_ResumeBatch]:
             else:
                 files.append(f)
         own = _own_files(settings, "resumes", run_id, source)
-        seen = _existing_hashes(settings, "resumes", exclude=own)
+        seen = _existing_hashes(settings, "resumes", source, exclude=own)
         # resumes have no watermark file: bronze itself (path + bytes) is the watermark, so a re-run replaces
         # its own file and skips what other runs hold
         rel = [display_name(str(f.relative_to(root))) for f in files]

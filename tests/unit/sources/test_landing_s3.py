@@ -110,3 +110,21 @@ def test_s3_landing_missing_prefix_is_a_clear_error(s3, tmp_path: Path, monkeypa
     _config(tmp_path, endpoint, monkeypatch)
     with pytest.raises(FileNotFoundError, match="s3-drop: landing folder s3://landing/postings does not exist"):
         ingest_postings(_settings(tmp_path), "run_1", "s3-drop")
+
+
+def test_seen_hashes_come_from_the_sources_own_bronze_files_only(s3, tmp_path: Path) -> None:
+    """A record hash starts from its source, so ingest reads only its source's bronze files: another source's
+    files (being rewritten by a parallel task, or unreadable) are never opened."""
+    from skillmatch.lake import write_parquet_atomic
+    from skillmatch.sources.ingest import _existing_hashes
+
+    s = _settings(tmp_path, "s3")
+    day = s.lake("bronze", "postings", "ingest_date=2026-03-03")
+    write_parquet_atomic(pd.DataFrame({"record_hash": ["a1", "a2"]}), day / "run=r1__s3-drop.parquet")
+    write_parquet_atomic(pd.DataFrame({"record_hash": ["a3"]}), day / "run=r2__s3-drop.parquet")
+    (day / "run=r1__drop.parquet").write_bytes(b"not parquet: would fail if it were read")
+    own = [day / "run=r2__s3-drop.parquet"]
+    assert _existing_hashes(s, "postings", "s3-drop", exclude=own) == {"a1", "a2"}
+    assert _existing_hashes(s, "postings", "s3-drop", exclude=[]) == {"a1", "a2", "a3"}
+    with pytest.raises(Exception):
+        _existing_hashes(s, "postings", "drop", exclude=[])  # its own file is the corrupt one: read, and it fails

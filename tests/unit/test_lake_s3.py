@@ -112,6 +112,17 @@ def test_marts_history_and_warehouse_on_s3(s3, tmp_path: Path) -> None:
     swap_in_warehouse(target, {"mart_a": pd.DataFrame({"candidate_id": ["c9"], "score": [0.5]})}, views)
     publish_warehouse(s, target)
     assert "sm/warehouse.duckdb" in _keys(s3)
+    # a dashboard on another machine: no local file yet -> fetched from the lake; up to date -> left alone
+    from skillmatch.marts.build import fetch_published_warehouse
+
+    other = Settings(data_dir=s.data_dir, shared_dir=None, source_mode="shared", local_dir=tmp_path / "ui")
+    fetched = fetch_published_warehouse(other)
+    assert fetched == tmp_path / "ui" / "warehouse.duckdb" and fetched.read_bytes() == target.read_bytes()
+    before = fetched.stat().st_ino
+    assert fetch_published_warehouse(other).stat().st_ino == before  # not downloaded again
+    time.sleep(1.1)
+    publish_warehouse(s, target)  # the next night's copy
+    assert fetch_published_warehouse(other).stat().st_ino != before
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(s3.get_object(Bucket="lake", Key="sm/warehouse.duckdb")["Body"].read())
     con = duckdb.connect(str(copy), read_only=True)

@@ -297,6 +297,32 @@ def publish_warehouse(settings: Settings, local_file: Path) -> None:
     log.info("warehouse published to %s", target)
 
 
+def fetch_published_warehouse(settings: Settings) -> Path:
+    """The local warehouse file, first refreshed from the copy published beside a remote lake when that copy is
+    newer (a dashboard or BI machine other than the worker that built it). Downloaded beside the target and
+    renamed over it, so an open reader keeps its complete old file."""
+    local = settings.warehouse_path
+    if not settings.remote_lake:
+        return local
+    remote = settings.lake("warehouse.duckdb")
+    try:
+        published = remote.stat().st_mtime
+    except FileNotFoundError:
+        return local
+    if local.is_file() and local.stat().st_mtime >= published:
+        return local
+    local.parent.mkdir(parents=True, exist_ok=True)
+    tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.download")
+    try:
+        remote.fs.get_file(remote.path, str(tmp))
+        os.utime(tmp, (published, published))
+        os.replace(tmp, local)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("warehouse fetched from %s", remote)
+    return local
+
+
 def build_marts(settings: Settings, run_id: str | None = None) -> dict[str, int]:
     """Write Parquet marts (and, for a run, their history copy) and swap in a freshly built DuckDB warehouse;
     returns rows per table."""

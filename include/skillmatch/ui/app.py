@@ -12,6 +12,7 @@ manager lets every role see every custom view, so on it the candidate pages also
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+log = logging.getLogger(__name__)
 URL_PREFIX = "/skillmatch"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EMPTY_STATE = "No refresh has run yet: run `make run` or trigger skillmatch_ingest."
@@ -164,12 +166,31 @@ class _Page:
             return None
 
 
+_FETCHED: dict[str, float] = {}  # remote lake -> when its published warehouse was last checked
+
+
+def _published_warehouse(settings: Any, every_s: float = 60.0) -> Path:
+    """The warehouse file; with a remote lake, refreshed from the lake's published copy at most once a minute."""
+    if not settings.remote_lake:
+        return settings.warehouse_path
+    key = str(settings.data_dir)
+    if time.monotonic() - _FETCHED.get(key, -every_s) >= every_s:
+        from skillmatch.marts.build import fetch_published_warehouse
+
+        try:
+            fetch_published_warehouse(settings)
+        except Exception:  # the store unreachable: serve the local copy, if any, rather than fail the page
+            log.exception("could not refresh the warehouse from %s", settings.data_dir)
+        _FETCHED[key] = time.monotonic()
+    return settings.warehouse_path
+
+
 @contextmanager
 def _warehouse(page: _Page) -> Iterator[Any | None]:
     """Open the warehouse read-only for one request (None and an empty / busy state when it cannot be)."""
     import duckdb
 
-    path = _settings().warehouse_path
+    path = _published_warehouse(_settings())
     if not Path(path).is_file():
         page.ctx["empty"] = EMPTY_STATE
         yield None

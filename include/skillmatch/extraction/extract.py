@@ -42,13 +42,21 @@ class SkillIndex:
         self.dim_skill = dim_skill.reset_index(drop=True)
         self.labels = dict(zip(self.dim_skill["skill_id"], self.dim_skill["preferred_label"]))
         self.taxonomy_version = str(self.dim_skill["taxonomy_version"].iloc[0]) if len(dim_skill) else "empty"
-        self.matcher = AliasMatcher(self.dim_skill)
+        self._matcher: AliasMatcher | None = None
         self.device = resolve_device(settings.device)
         self.settings = settings
         self._label_emb: np.ndarray | None = None
         self._surface_emb: tuple[np.ndarray, np.ndarray] | None = None
         self._tagger: object | None = None
         self._tagger_loaded = False
+
+    @property
+    def matcher(self) -> AliasMatcher:
+        """The alias automaton over every label and alias (built on first use: a shard plan or merge that only
+        needs the versions never pays for it)."""
+        if self._matcher is None:
+            self._matcher = AliasMatcher(self.dim_skill)
+        return self._matcher
 
     @property
     def tagger(self):  # noqa: ANN201 - SpanTagger | None, torch imported lazily
@@ -72,9 +80,15 @@ class SkillIndex:
 
     @property
     def model_version(self) -> str:
-        """Identifies what produced a mention row, for cache invalidation and lineage."""
-        tagger = self.tagger
-        return f"{EXTRACTOR_VERSION}:{ENCODER_NAME}:{tagger.version if tagger is not None else 'no-tagger'}"
+        """Identifies what produced a mention row, for cache invalidation and lineage. Read from the promoted
+        model's metadata when the tagger is not loaded yet, so asking for it costs no model load."""
+        if self._tagger_loaded:
+            version = self._tagger.version if self._tagger is not None else None
+        else:
+            from skillmatch.extraction.tagger import promoted_meta_version
+
+            version = promoted_meta_version(self.settings.model_dir) if self.settings.use_tagger else None
+        return f"{EXTRACTOR_VERSION}:{ENCODER_NAME}:{version or 'no-tagger'}"
 
     @property
     def surface_emb(self) -> tuple[np.ndarray, np.ndarray]:

@@ -422,6 +422,14 @@ def promote_if_better(candidate: Path, model_root: Path, min_f1: float) -> tuple
     return True, f"{meta['version']} promoted (dev span F1 {f1:.4f})"
 
 
+def promoted_meta_version(model_root: Path) -> str | None:
+    """The version the promoted tagger reports once loaded (its ``meta.json``), without loading it."""
+    rec = promoted_version(model_root)
+    if rec is None:
+        return None
+    return str(json.loads((model_root / str(rec["version"]) / "meta.json").read_text())["version"])
+
+
 @lru_cache(maxsize=2)
 def load_promoted_tagger(model_root: Path, device: str = "auto") -> SpanTagger | None:
     """The promoted tagger, or None (extraction then runs on the alias matcher and the sentence linker only)."""

@@ -89,3 +89,19 @@ def test_merge_fails_on_a_missing_part_or_documents_that_changed_under_the_run(t
         merge_shards(s, "postings", "run_a")
     with pytest.raises(FileNotFoundError, match="no extraction plan for postings in run run_b"):
         extract_shard(s, "postings", "run_b", 0)
+
+
+def test_versions_are_known_without_loading_the_tagger_or_the_automaton(tmp_path, monkeypatch) -> None:
+    """Plan and merge tasks need only the versions: asking for them loads neither the tagger nor the alias
+    automaton, and gives the string extraction itself stamps on its rows."""
+    from skillmatch.extraction.extract import SkillIndex
+
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    monkeypatch.setenv("SKILLMATCH_USE_TAGGER", "1")  # the repo's models/ (make model), or none promoted
+    index = SkillIndex(tiny_dim_skill(), load_settings())
+    lazy = index.model_version
+    assert index._matcher is None and not index._tagger_loaded
+    tagger = index.tagger  # what extraction loads
+    assert lazy == index.model_version
+    assert lazy.endswith(tagger.version if tagger is not None else "no-tagger")

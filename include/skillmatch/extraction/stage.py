@@ -114,6 +114,7 @@ def plan_shards(settings: Settings, entity: str, run_id: str, shard_docs: int) -
     shards = max(1, math.ceil(len(plan.todo) / max(1, shard_docs)))
     folder = _shard_folder(settings, entity, run_id)
     remove_tree(folder)  # parts of an earlier try of this run
+    write_parquet_atomic(plan.todo[["doc_id"]], folder / "todo.parquet")  # what the shards split, in order
     write_json_atomic({"entity": entity, "run_id": run_id, "shards": shards, "todo": len(plan.todo),
                        "version": list(plan.version)}, folder / "plan.json")
     log.info("extract %s: %d documents to extract in %d shard(s) of at most %d", entity, len(plan.todo), shards,
@@ -142,11 +143,16 @@ def extract_shard(settings: Settings, entity: str, run_id: str, shard: int) -> d
     shards = int(spec["shards"])
     if not 0 <= shard < shards:
         raise ValueError(f"shard {shard} is outside the plan's {shards} shard(s) for {entity} in run {run_id}")
+    # the plan's list, not a second look at the previous snapshot: a shard reads only silver
+    folder = _shard_folder(settings, entity, run_id)
+    ids = read_parquet(folder / "todo.parquet")["doc_id"].iloc[shard::shards]
+    id_col, _ = ENTITIES[entity]
+    silver = read_parquet(settings.lake("silver", f"{entity}.parquet"), columns=[id_col, "content_key", "text"])
+    part = silver.rename(columns={id_col: "doc_id"}).set_index("doc_id").reindex(ids).dropna(subset=["text"])
+    part = part.reset_index()
     index = SkillIndex(read_dim_skill(settings), settings)
-    plan = _plan(settings, entity, index)
-    part = plan.todo.iloc[shard::shards].reset_index(drop=True)
     mentions, new_emb = _extract(part, index, settings)
-    m_file, e_file = _shard_files(_shard_folder(settings, entity, run_id), shard, shards)
+    m_file, e_file = _shard_files(folder, shard, shards)
     write_parquet_atomic(mentions, m_file)
     write_parquet_atomic(new_emb, e_file)
     log.info("extract %s shard %d/%d: %d documents, %d mentions", entity, shard + 1, shards, len(part), len(mentions))

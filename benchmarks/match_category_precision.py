@@ -10,8 +10,10 @@ folder. Both systems rank the same postings for the same resumes:
 
   .venv/bin/python benchmarks/match_category_precision.py [DATA_DIR]      # default ./data
   .venv/bin/python benchmarks/match_category_precision.py --sweep [DATA_DIR]
+  .venv/bin/python benchmarks/match_category_precision.py --evidence [DATA_DIR]
 
-``--sweep`` rescores the same lake (the nightly run's skills, embeddings and profiles) with a grid of component
+``--evidence`` rescores the same lake at the configured weights with and without the resume-side evidence
+strength (``matching.evidence``), to show what it changes. ``--sweep`` rescores the same lake (the nightly run's skills, embeddings and profiles) with a grid of component
 weights and prints P@10 per weighting, next to the baseline; it writes nothing but the posting skill requirements
 the match stage writes too.
 """
@@ -81,13 +83,12 @@ SWEEP = [(0.35, 0.65, 0, 0, 0), (0.3, 0.5, 0.2, 0, 0), (0.3, 0.4, 0.3, 0, 0), (0
          (0.3, 0.35, 0.2, 0.1, 0.05), (0.2, 0.3, 0.4, 0.05, 0.05)]
 
 
-def sweep(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None], achievable: set[str]) -> None:
-    """P@10 of the engine under each weighting of ``SWEEP`` on the lake in ``data``."""
+def _rescorer(data: Path):  # noqa: ANN202 - (settings, inputs, score(settings, credits) -> ranked, secs)
+    """The lake's match inputs and a function that ranks every candidate's top-10 under given settings / credits."""
     import os
-    from dataclasses import replace
 
     os.environ["SKILLMATCH_DATA_DIR"] = str(data.resolve())
-    from skillmatch.config import MatchWeights, load_settings
+    from skillmatch.config import load_settings
     from skillmatch.matching.engine import lake_match_inputs, top_k_matches
     from skillmatch.matching.incremental import fit_scoring_model
 
@@ -99,23 +100,55 @@ def sweep(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None],
     cp, pp = model.centred_titles(x.cand_prof), model.centred_titles(x.post_prof)
     print(f"\ninputs and title embeddings: {time.time() - t0:.1f} s; resumes with a headline title: "
           f"{int(x.cand_prof.frame['title'].notna().sum()):,} of {len(x.cand_prof.frame):,}")
+
+    def score(s, credits):  # noqa: ANN001, ANN202
+        t0 = time.time()
+        pairs = top_k_matches(x.cand_skills, x.post_skills, model.idf, ce, pe, x.cand_ids, x.post_ids, s,
+                              preferred=x.preferred, credits=credits, cand_prof=cp, post_prof=pp)
+        top = pairs[pairs["rank_for_candidate"].notna()].sort_values(["candidate_id", "rank_for_candidate"])
+        return top.groupby("candidate_id")["posting_id"].apply(list).to_dict(), time.time() - t0
+
+    return settings, x, score
+
+
+def sweep(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None], achievable: set[str]) -> None:
+    """P@10 of the engine under each weighting of ``SWEEP`` on the lake in ``data``."""
+    from dataclasses import replace
+
+    from skillmatch.config import MatchWeights
+
+    settings, x, score = _rescorer(data)
     print("\n| coverage | semantic | title | seniority | location | P@10 all | P@10 achievable | time (s) |\n"
           "|---|---|---|---|---|---|---|---|")
     for w in SWEEP:
-        s = replace(settings, weights=MatchWeights(*w))
-        t0 = time.time()
-        pairs = top_k_matches(x.cand_skills, x.post_skills, model.idf, ce, pe, x.cand_ids, x.post_ids, s,
-                              preferred=x.preferred, credits=x.credits, cand_prof=cp, post_prof=pp)
-        secs = time.time() - t0
-        top = pairs[pairs["rank_for_candidate"].notna()].sort_values(["candidate_id", "rank_for_candidate"])
-        ranked = top.groupby("candidate_id")["posting_id"].apply(list).to_dict()
+        ranked, secs = score(replace(settings, weights=MatchWeights(*w)), x.credits)
         sub = {c: v for c, v in ranked.items() if c in achievable}
         print(f"| {' | '.join(f'{v:g}' for v in w)} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
               f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {secs:.1f} |")
 
 
+def evidence_ablation(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None],
+                      achievable: set[str]) -> None:
+    """P@10 at the configured weights with and without the resume-side evidence strength."""
+    from skillmatch.lake import read_parquet
+    from skillmatch.matching.soft import candidate_credits, load_relations
+
+    settings, x, score = _rescorer(data)
+    ev = read_parquet(settings.lake("gold", "candidate_skill_evidence.parquet"))
+    print(f"\nresume skills {len(ev):,}; by section of the strongest mention: "
+          + ", ".join(f"{k} {v:,}" for k, v in ev["evidence_section"].value_counts().items())
+          + f"; mean strength {ev['evidence_strength'].mean():.3f}")
+    plain = candidate_credits(x.cand_skills, load_relations(settings))
+    print("\n| resume skills count | P@10 all | P@10 achievable | time (s) |\n|---|---|---|---|")
+    for name, credits in (("fully (no evidence strength)", plain), ("by evidence strength", x.credits)):
+        ranked, secs = score(settings, credits)
+        sub = {c: v for c, v in ranked.items() if c in achievable}
+        print(f"| {name} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
+              f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {secs:.1f} |")
+
+
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--sweep"]
+    args = [a for a in sys.argv[1:] if a not in ("--sweep", "--evidence")]
     data = Path(args[0]) if args else Path("data")
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     posts = con.execute("SELECT posting_id, title FROM marts.dim_job_posting").df()
@@ -154,6 +187,8 @@ def main() -> None:
               f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {'' if secs is None else f'{secs:.1f}'} |")
     if "--sweep" in sys.argv[1:]:
         sweep(data, cand_cat, post_cat, achievable)
+    if "--evidence" in sys.argv[1:]:
+        evidence_ablation(data, cand_cat, post_cat, achievable)
     print("\npostings per mapped category:\n" + mapped.to_string())
 
 

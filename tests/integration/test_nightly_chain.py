@@ -147,6 +147,14 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
             assert g["step"].tolist() == list(range(1, len(g) + 1))
             assert g["expected_score_after"].is_monotonic_increasing and (g["expected_gain"] >= 0).all()
             assert g["priority"].is_monotonic_decreasing
+        # resume evidence: every candidate skill has its strength; real resumes show some in work, list others
+        ev = con.execute("SELECT evidence_section, count(*), min(evidence_strength), max(evidence_strength), "
+                         "count(evidence_strength), count(last_used_year) FROM marts.fact_candidate_skill "
+                         "GROUP BY 1").df().set_index("evidence_section")
+        assert ev.iloc[:, 0].sum() == first["fact_candidate_skill"] == ev.iloc[:, 3].sum()
+        assert ev.iloc[:, 1].min() >= 0.6 and ev.iloc[:, 2].max() == 1.0
+        assert {"experience", "skills"} <= set(ev.index) and ev.loc["skills"].iloc[2] <= 0.8
+        assert ev.loc["experience", ev.columns[4]] > 0  # dated jobs give a last-used year
         methods = {r[0] for r in con.execute("SELECT DISTINCT method FROM marts.fact_posting_skill").fetchall()}
         from skillmatch.config import load_settings
         from skillmatch.extraction.tagger import promoted_version

@@ -8,7 +8,8 @@ char_start, char_end, sentence_index, score, method. Methods, strongest evidence
   nearest concept by the bi-encoder (score = cosine of span and concept);
 - ``sentence-linker``: a whole sentence close to one concept (score = cosine).
 
-The skill facts keep one row per (document, skill) with the best evidence and a ``mention_count``; tagger spans
+The skill facts keep one row per (document, skill) with the best evidence, a ``mention_count`` and the
+``mention_starts`` of all its mentions (where the resume side's evidence strength looks); tagger spans
 whose link score is below ``link_threshold`` stay out of the facts (they are still reported by the ad-hoc
 ``skillmatch extract``, whose evaluation is about spans: :func:`extract_spans`, which skips the sentence linker
 because none of its work reaches that output). Sentences repeated across documents (boilerplate) are encoded and
@@ -30,8 +31,9 @@ from skillmatch.extraction.encoder import ENCODER_NAME, encode, label_embeddings
 log = logging.getLogger(__name__)
 
 MENTION_COLUMNS = ["doc_id", "skill_id", "preferred_label", "surface_form", "char_start", "char_end",
-                   "sentence_index", "score", "method", "mention_count"]
-EXTRACTOR_VERSION = "alias+tagger+minilm-linker-v2"
+                   "sentence_index", "score", "method", "mention_count", "mention_starts"]
+_DERIVED = {"preferred_label", "mention_count", "mention_starts"}  # filled in after the raw mentions
+EXTRACTOR_VERSION = "alias+tagger+minilm-linker-v3"  # v3: facts carry mention_starts
 METHOD_RANK = {"alias": 0, "tagger+linker": 1, "sentence-linker": 2}
 
 
@@ -190,7 +192,7 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, 
     if link_sentences:
         doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows)
     n_spans = _tagged_spans(doc_ids, texts, sentences, index, settings, rows, whole_text)
-    mentions = _merge_spans(pd.DataFrame(rows, columns=[c for c in MENTION_COLUMNS if c not in {"preferred_label", "mention_count"}]))
+    mentions = _merge_spans(pd.DataFrame(rows, columns=[c for c in MENTION_COLUMNS if c not in _DERIVED]))
     mentions["preferred_label"] = mentions["skill_id"].map(index.labels)
     dt = time.time() - t0
     log.info("extracted %d mentions from %d docs (%d sentences encoded, %d tagger spans) in %.1fs on %s",
@@ -304,12 +306,17 @@ def _merge_spans(m: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dedupe(m: pd.DataFrame) -> pd.DataFrame:
-    """One row per (doc, skill): alias beats tagger+linker beats sentence-linker, then the higher score."""
+    """One row per (doc, skill): alias beats tagger+linker beats sentence-linker, then the higher score; with the
+    number of sentences mentioning the skill and the sorted distinct starts of all its mentions."""
     if m.empty:
-        return m.assign(mention_count=pd.Series(dtype="int64"))
+        return m.assign(mention_count=pd.Series(dtype="int64"), mention_starts=pd.Series(dtype=object))
     m = m.assign(_r=m["method"].map(METHOD_RANK))
     # a sentence linked as a whole and a span inside it are one mention, so count sentences, not rows
-    counts = m.groupby(["doc_id", "skill_id"])["sentence_index"].nunique().rename("mention_count")
+    g = m.groupby(["doc_id", "skill_id"])
+    counts = g["sentence_index"].nunique().rename("mention_count").to_frame()
+    starts = m[["doc_id", "skill_id", "char_start"]].drop_duplicates().sort_values("char_start")
+    counts["mention_starts"] = starts.groupby(["doc_id", "skill_id"])["char_start"].agg(
+        lambda s: s.astype(int).tolist())
     m = m.sort_values(["doc_id", "skill_id", "_r", "score", "char_start"], ascending=[True, True, True, False, True])
     m = m.drop_duplicates(["doc_id", "skill_id"]).drop(columns="_r")
     return m.join(counts, on=["doc_id", "skill_id"]).reset_index(drop=True)

@@ -43,6 +43,8 @@ def mart_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     req = read_parquet(lake("gold", "posting_skill_requirement.parquet")).rename(columns={"doc_id": "posting_id"})
     fps = fps.merge(req, on=["posting_id", "skill_id"], how="left", validate="many_to_one")
     fcs = read_parquet(lake("gold", "fact_candidate_skill.parquet")).rename(columns={"doc_id": "candidate_id"})
+    evidence = read_parquet(lake("gold", "candidate_skill_evidence.parquet")).rename(columns={"doc_id": "candidate_id"})
+    fcs = fcs.merge(evidence, on=["candidate_id", "skill_id"], how="left", validate="one_to_one")
     fm = read_parquet(lake("gold", "fact_match.parquet"))
     steps = read_parquet(lake("gold", "fact_learning_step.parquet"))
     n_post = fps.groupby("posting_id").size()

@@ -26,7 +26,9 @@ def _skill_fact_columns(id_col: str, owner: str, text: str) -> dict[str, str]:
             "char_end": "end offset (exclusive)", "sentence_index": "sentence of the evidence",
             "score": "1.0 for alias hits, else the linker's cosine",
             "method": "`alias`, `tagger+linker` or `sentence-linker`",
-            "mention_count": f"sentences of {text.split(' text')[0].replace('the redacted ', 'the ')} that mention the skill",
+            "mention_count": f"sentences of {text.split(' text')[0].replace('the redacted ', 'the ')} "
+                             "that mention the skill",
+            "mention_starts": f"offsets in {text} of every mention of the skill, ascending",
             "content_key": "hash of the text the skills were extracted from (cache key)",
             "taxonomy_version": "taxonomy release used", "model_version": "extractor and model versions used"}
 
@@ -87,9 +89,20 @@ MARTS: dict[str, MartDoc] = {
                         "skills weigh half in skill_coverage"},
         "SELECT method, requirement, count(*) FROM marts.fact_posting_skill GROUP BY ALL ORDER BY ALL;"),
     "fact_candidate_skill": MartDoc(
-        "One skill a resume shows, with the best evidence found.", "(candidate_id, skill_id)",
-        _skill_fact_columns("candidate_id", "the candidate", "the redacted resume text"),
-        "SELECT preferred_label, count(*) FROM marts.fact_candidate_skill GROUP BY 1 ORDER BY 2 DESC LIMIT 10;"),
+        "One skill a resume shows, with the best evidence found and how firmly the resume shows it.",
+        "(candidate_id, skill_id)",
+        {**_skill_fact_columns("candidate_id", "the candidate", "the redacted resume text"),
+         "evidence_section": "resume section of the strongest mention: `experience`, `skills`, `summary`, "
+                             "`education`, `other` or `unsectioned`",
+         "last_used_year": "end year of the latest dated job whose entry mentions the skill (a current job ends "
+                           "at the resume's own date: the latest date its jobs state); null when no dated job "
+                           "mentions it",
+         "evidence_strength": "credit the skill earns in skill_coverage, in [0.6, 1]: 1 when used in a recent job "
+                              "(or the resume has no experience section to judge by), 0.8 when only listed "
+                              "(skills, summary, education...), down to 0.6 when last used long before the resume's "
+                              "latest job (matching.evidence)"},
+        "SELECT evidence_section, round(avg(evidence_strength), 2), count(*) FROM marts.fact_candidate_skill "
+        "GROUP BY 1 ORDER BY 3 DESC;"),
     "fact_match": MartDoc(
         "One (candidate, posting) pair in the candidate's top-k postings or the posting's top-k candidates.",
         "(candidate_id, posting_id)",
@@ -97,8 +110,10 @@ MARTS: dict[str, MartDoc] = {
          "score": "match score in [0, 1]: the weighted sum of the five components below (weights in "
                   "config.MatchWeights, SKILLMATCH_WEIGHT_*; README: How a match is scored)",
          "skill_coverage": "weighted share of the posting's skills the candidate covers: each skill weighs its IDF "
-                           "(half for a preferred one); a held skill covers fully, a related held skill (ESCO "
-                           "hierarchy or a near-identical label) partly, never fully",
+                           "(half for a preferred one); a held skill covers it by its evidence_strength "
+                           "(fact_candidate_skill: fully when used in a recent job, less when only listed or "
+                           "stale), a related held skill (ESCO hierarchy or a near-identical label) partly, never "
+                           "fully",
          "required_coverage": "share of the posting's required skills the candidate holds (null: none required)",
          "semantic_similarity": "cosine of the two documents' embeddings, centred on the corpus mean, clipped to "
                                 "[0, 1]",

@@ -82,6 +82,7 @@ def adhoc_matches(resumes: pd.DataFrame, postings: pd.DataFrame, index: SkillInd
     """(fact_match rows, posting skill facts with their requirement, the candidates' soft credits) for ad-hoc
     inputs, with the nightly run's engine."""
     from skillmatch.extraction.encoder import resolve_device
+    from skillmatch.matching.evidence import candidate_evidence, strengths
     from skillmatch.matching.profile import candidate_profiles, posting_profiles, with_title_embeddings
     from skillmatch.matching.requirements import posting_requirements
     from skillmatch.matching.soft import candidate_credits, load_relations
@@ -93,9 +94,12 @@ def adhoc_matches(resumes: pd.DataFrame, postings: pd.DataFrame, index: SkillInd
     device = resolve_device(settings.device)
     post_prof = with_title_embeddings(posting_profiles(postings), device)
     cand_prof = with_title_embeddings(candidate_profiles(resumes), device)
+    evidence = candidate_evidence(resumes, cs)
     fm = match_frames(ps, cs, postings["doc_id"].tolist(), post_emb, resumes["doc_id"].tolist(), cand_emb,
-                      index.labels, settings, relations=relations, post_prof=post_prof, cand_prof=cand_prof)
-    return fm, ps, candidate_credits(cs.groupby("doc_id")["skill_id"].apply(set).to_dict(), relations)
+                      index.labels, settings, relations=relations, post_prof=post_prof, cand_prof=cand_prof,
+                      evidence=evidence)
+    return fm, ps, candidate_credits(cs.groupby("doc_id")["skill_id"].apply(set).to_dict(), relations,
+                                     strengths(evidence))
 
 
 def match_records(fm: pd.DataFrame, resume_ids: list[str]) -> list[dict[str, object]]:

@@ -5,7 +5,8 @@ score = w_cov * skill_coverage + w_sem * semantic_similarity + w_title * title_s
 - skill_coverage: weighted share of the posting's skills that the resume covers. A skill weighs its IDF (rare
   skills weigh more), times ``PREFERRED_WEIGHT`` when the posting marks it preferred rather than required
   (``matching.requirements``); the resume covers a skill it holds fully and a related one partly (soft coverage,
-  ``matching.soft``: ESCO hierarchy and label similarity, always less than the skill itself);
+  ``matching.soft``: ESCO hierarchy and label similarity, always less than the skill itself), and a held skill
+  counts its evidence strength: less when the resume only lists it or last used it long ago (``matching.evidence``);
 - semantic_similarity: cosine of the document embeddings centred on the corpus mean, clipped to [0, 1];
 - title_similarity: the same for the posting title and the resume headline (0 when the resume has none);
 - seniority_fit, location_fit: ``matching.profile`` (years asked vs held; remote, same state / country).
@@ -109,7 +110,8 @@ def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[
                    credits: dict[str, dict[str, float]] | None = None):  # noqa: ANN201 - (csr, csr, ndarray)
     """(candidate x skill credit, posting x skill weight, coverage denominator per posting), sparse. A candidate's
     credit is 1 for a skill they hold and their soft credit (< 1) for a related one; a posting's weight is the
-    skill's IDF, times ``PREFERRED_WEIGHT`` for a preferred skill. Skills no posting asks for have no column."""
+    skill's IDF, times ``PREFERRED_WEIGHT`` for a preferred skill. Skills no posting asks for have no column.
+    ``credits`` (``soft.candidate_credits``) also lowers the credit of a held skill the resume shows weakly."""
     from scipy import sparse
 
     vocab = {s: i for i, s in enumerate(sorted(set(idf.index)))}
@@ -122,7 +124,7 @@ def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[
             pref = preferred.get(x, ()) if posting_side else ()
             entries = {sk: 1.0 for sk in skills.get(x, ())}
             if not posting_side:
-                entries = {**credits.get(x, {}), **entries}  # a held skill's full credit wins
+                entries.update(credits.get(x, {}))  # soft credits, and a weakly shown held skill's strength
             for sk, v in entries.items():
                 c = vocab.get(sk)
                 if c is not None:
@@ -385,20 +387,23 @@ def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, p
                  post_emb: np.ndarray, cand_ids: list[str], cand_emb: np.ndarray, labels: dict[str, str],
                  settings: Settings, model=None,  # noqa: ANN001 - incremental.ScoringModel
                  relations: pd.DataFrame | None = None, post_prof: Profiles | None = None,
-                 cand_prof: Profiles | None = None) -> pd.DataFrame:
+                 cand_prof: Profiles | None = None, evidence: pd.DataFrame | None = None) -> pd.DataFrame:
     """``fact_match`` rows from skill facts (doc_id, skill_id, optional requirement) and document embeddings (pure
     function), scored with ``model`` (fitted on these inputs when not given), the soft-coverage ``relations``
-    (``matching.soft``; none: exact coverage only) and the profiles (``matching.profile``; none: no title,
-    seniority and location components)."""
+    (``matching.soft``; none: exact coverage only), the profiles (``matching.profile``; none: no title,
+    seniority and location components) and the resume skill ``evidence`` (``matching.evidence``; none: every
+    held skill counts fully)."""
     from skillmatch.matching.incremental import fit_scoring_model
 
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
+    from skillmatch.matching.evidence import strengths
     from skillmatch.matching.soft import candidate_credits
 
     model = model or fit_scoring_model(posting_skills, post_emb, cand_emb, post_prof, cand_prof)
     post_skills, cand_skills = _skill_sets(posting_skills), _skill_sets(candidate_skills)
-    preferred, credits = preferred_sets(posting_skills), candidate_credits(cand_skills, relations)
+    preferred = preferred_sets(posting_skills)
+    credits = candidate_credits(cand_skills, relations, strengths(evidence))
     profiles = {} if post_prof is None or cand_prof is None else \
         {"cand_prof": model.centred_titles(cand_prof), "post_prof": model.centred_titles(post_prof)}
     pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
@@ -426,7 +431,9 @@ class MatchInputs:
 
 def lake_match_inputs(settings: Settings) -> MatchInputs:
     """Read and prepare the match inputs from the lake; writes the posting skill requirements
-    (``gold/posting_skill_requirement.parquet``) on the way."""
+    (``gold/posting_skill_requirement.parquet``) and the resume skill evidence
+    (``gold/candidate_skill_evidence.parquet``) on the way."""
+    from skillmatch.matching.evidence import candidate_evidence, strengths
     from skillmatch.matching.requirements import posting_requirements
     from skillmatch.matching.soft import candidate_credits, load_relations
 
@@ -436,17 +443,22 @@ def lake_match_inputs(settings: Settings) -> MatchInputs:
                           columns=["posting_id", "text", "title", "seniority", "location", "remote"])
     ps = posting_requirements(silver, facts)
     write_parquet_atomic(ps, settings.lake("gold", "posting_skill_requirement.parquet"))
-    cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
+    cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"))
+    resumes = read_parquet(settings.lake("silver", "resumes.parquet"),
+                           columns=["candidate_id", "text", "years_experience"])
+    evidence = candidate_evidence(resumes, cs)
+    write_parquet_atomic(evidence, settings.lake("gold", "candidate_skill_evidence.parquet"))
     post_ids, post_emb = read_embeddings(settings, "postings")
     cand_ids, cand_emb = read_embeddings(settings, "resumes")
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
     post_skills, cand_skills = _skill_sets(ps), _skill_sets(cs)
-    post_prof, cand_prof = document_profiles(settings, silver)
+    post_prof, cand_prof = document_profiles(settings, silver, resumes)
     return MatchInputs(ps, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
                        post_skills, cand_skills, preferred_sets(ps),
-                       candidate_credits(cand_skills, load_relations(settings)), post_prof, cand_prof)
+                       candidate_credits(cand_skills, load_relations(settings), strengths(evidence)),
+                       post_prof, cand_prof)
 
 
 def compute_matches(settings: Settings) -> dict[str, int]:
@@ -505,12 +517,15 @@ def compute_matches(settings: Settings) -> dict[str, int]:
     return counts
 
 
-def document_profiles(settings: Settings, postings: pd.DataFrame) -> tuple[Profiles, Profiles]:
-    """(postings' profiles, candidates' profiles) from the silver tables, titles embedded."""
+def document_profiles(settings: Settings, postings: pd.DataFrame,
+                      resumes: pd.DataFrame | None = None) -> tuple[Profiles, Profiles]:
+    """(postings' profiles, candidates' profiles) from the silver tables (resumes read when not given), titles
+    embedded."""
     from skillmatch.matching.profile import candidate_profiles, posting_profiles, with_title_embeddings
 
-    resumes = read_parquet(settings.lake("silver", "resumes.parquet"),
-                           columns=["candidate_id", "text", "years_experience"])
+    if resumes is None:
+        resumes = read_parquet(settings.lake("silver", "resumes.parquet"),
+                               columns=["candidate_id", "text", "years_experience"])
     device = resolve_device(settings.device)
     return (with_title_embeddings(posting_profiles(postings), device),
             with_title_embeddings(candidate_profiles(resumes), device))

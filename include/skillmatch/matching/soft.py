@@ -95,20 +95,28 @@ def load_relations(settings: Settings) -> pd.DataFrame:
     return rel
 
 
-def candidate_credits(cand_skills: dict[str, set[str]], relations: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Per candidate, the soft credit of each skill they do not hold but a held one is related to (the largest)."""
-    if relations is None or relations.empty:
-        return {}
+def candidate_credits(cand_skills: dict[str, set[str]], relations: pd.DataFrame | None,
+                      strength: dict[str, dict[str, float]] | None = None) -> dict[str, dict[str, float]]:
+    """Per candidate, the credit of each skill that does not count fully: a held skill whose evidence strength
+    (``matching.evidence``; 1 when not given) is below 1, and a skill they do not hold but a held one is related
+    to, whose soft credit is the relation's credit times the held skill's strength. A skill takes the largest
+    credit it can get; held skills absent from the result count 1."""
     by_skill: dict[str, list[tuple[str, float]]] = {}
-    for s, r, c in zip(relations["skill_id"], relations["related_id"], relations["credit"]):
-        by_skill.setdefault(s, []).append((r, float(c)))
+    if relations is not None and not relations.empty:
+        for s, r, c in zip(relations["skill_id"], relations["related_id"], relations["credit"]):
+            by_skill.setdefault(s, []).append((r, float(c)))
+    strength = strength or {}
     out: dict[str, dict[str, float]] = {}
     for cand, held in cand_skills.items():
-        credits: dict[str, float] = {}
+        own = strength.get(cand, {})
+        credits: dict[str, float] = {s: own[s] for s in held if own.get(s, 1.0) < 1.0}
         for s in held:
+            lend = own.get(s, 1.0)
             for r, c in by_skill.get(s, ()):
-                if r not in held and c > credits.get(r, 0.0):
-                    credits[r] = c
+                if r in held and own.get(r, 1.0) >= 1.0:
+                    continue  # already counts fully
+                if c * lend > credits.get(r, 0.0):
+                    credits[r] = c * lend
         if credits:
             out[cand] = credits
     return out

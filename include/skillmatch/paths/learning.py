@@ -151,6 +151,7 @@ def _order_with_prerequisites(need: dict[str, list[int]], prio: dict[str, float]
 def compute_learning_paths(settings: Settings) -> dict[str, int]:
     """Build ``fact_learning_step`` from ``fact_match``, the skill facts and the taxonomy in the lake."""
     fm = read_parquet(settings.lake("gold", "fact_match.parquet"))
+    from skillmatch.matching.evidence import strengths
     from skillmatch.matching.soft import candidate_credits, load_relations
 
     ps = read_parquet(settings.lake("gold", "posting_skill_requirement.parquet"))  # written by the match stage
@@ -159,6 +160,7 @@ def compute_learning_paths(settings: Settings) -> dict[str, int]:
     hier = read_parquet(settings.lake("taxonomy", "dim_skill_hierarchy.parquet"))
     parents = hier.groupby("skill_id")["broader_id"].apply(set).to_dict()
     held = cs.groupby("doc_id")["skill_id"].apply(set).to_dict()
+    evidence = read_parquet(settings.lake("gold", "candidate_skill_evidence.parquet"))  # written by the match stage
     prereq = mine_prerequisites(ps)
     for b, a in broader_prerequisites(hier, set(dim["skill_id"])).items():
         prereq.setdefault(b, set()).update(a)
@@ -166,7 +168,7 @@ def compute_learning_paths(settings: Settings) -> dict[str, int]:
                                 settings.path_max_steps, settings.weights.skill_coverage,
                                 held=held, parents=parents, prerequisites=prereq, n_postings=len(read_parquet(
                                     settings.lake("gold", "embedding_postings.parquet"), columns=["doc_id"])),
-                                credits=candidate_credits(held, load_relations(settings)))
+                                credits=candidate_credits(held, load_relations(settings), strengths(evidence)))
     write_parquet_atomic(steps, settings.lake("gold", "fact_learning_step.parquet"))
     counts = {"candidates_with_path": int(steps["candidate_id"].nunique()), "steps": len(steps),
               "mined_prerequisite_pairs": sum(len(v) for v in prereq.values())}

@@ -83,6 +83,26 @@ def is_heading(line: str) -> bool:
     return _heading_of(line) is not None
 
 
+def section_spans(text: str) -> list[tuple[str | None, int, int]]:
+    """(section key, start, end) character spans of ``text``, in order and covering it: 'summary', 'experience',
+    'education', 'skills', 'other' for a section's body (its heading line excluded), None for the text before
+    the first heading and for heading lines. A heading's section runs to the next heading of any kind."""
+    out: list[tuple[str | None, int, int]] = []
+    current: str | None = None
+    pos = 0
+    for line in (text or "").splitlines(keepends=True):
+        key = _heading_of(line)
+        if key is not None:
+            current = key
+        span = (None if key is not None else current, pos, pos + len(line))
+        if out and out[-1][0] == span[0]:
+            out[-1] = (span[0], out[-1][1], span[2])
+        else:
+            out.append(span)
+        pos += len(line)
+    return out
+
+
 def split_sections(text: str) -> dict[str, str]:
     """Split resume text into {"summary", "experience", "education", "skills"} (each '' when not detectable).
 
@@ -92,15 +112,10 @@ def split_sections(text: str) -> dict[str, str]:
     section that appears twice ("Skill Highlights" ... "Skills") is joined.
     """
     parts: dict[str, list[str]] = {k: [] for k in SECTION_KEYS}
-    current: str | None = None
-    for line in (text or "").splitlines():
-        key = _heading_of(line)
-        if key is not None:
-            current = key if key in parts else None
-            continue
-        if current is not None:
-            parts[current].append(line)
-    return {k: _tidy("\n".join(v)) for k, v in parts.items()}
+    for key, start, end in section_spans(text):
+        if key in parts:
+            parts[key].append(text[start:end])
+    return {k: _tidy("".join(v)) for k, v in parts.items()}
 
 
 def _tidy(block: str) -> str:
@@ -156,19 +171,27 @@ def _point(mon: str | None, num: str | None, year: str) -> tuple[float, bool]:
     return (y + (month - 1) / 12, True) if month else (float(y), False)
 
 
-def _ranges(text: str, today: date) -> list[tuple[float, float]]:
-    """Plausible (start, end) work periods found in ``text``, in fractional years."""
+def dated_ranges(text: str, today: date) -> list[tuple[int, int, float, float, bool]]:
+    """(char start, char end, start year, end year, open-ended) of each plausible work period in ``text``
+    ('01/2015 to Current', 'Jan 2012 - Mar 2016', '2010 - 2014'), years fractional; an open-ended period
+    ('Current', 'Present') ends ``today``. Character offsets are ``text``'s own (zero-width debris counts as a
+    space)."""
     now = today.year + (today.month - 1) / 12
-    # PDF text puts 'Jan 2013', 'to' and 'Jan 2014' on separate lines, with zero-width debris in between
-    flat = " ".join(_ZERO_WIDTH.sub("", text).split())
     out = []
-    for m in _RANGE.finditer(flat):
+    for m in _RANGE.finditer(_ZERO_WIDTH.sub(" ", text)):
         start, _ = _point(m.group("smon"), m.group("snum"), m.group("sy"))
         end = now if m.group("cur") else _point(m.group("emon"), m.group("enum"), m.group("ey"))[0]
         if int(start) < MIN_YEAR or end > now or start > end:
             continue
-        out.append((start, end))
+        out.append((m.start(), m.end(), start, end, bool(m.group("cur"))))
     return out
+
+
+def _ranges(text: str, today: date) -> list[tuple[float, float]]:
+    """Plausible (start, end) work periods found in ``text``, in fractional years."""
+    # PDF text puts 'Jan 2013', 'to' and 'Jan 2014' on separate lines, with zero-width debris in between
+    flat = " ".join(_ZERO_WIDTH.sub("", text).split())
+    return [(start, end) for _, _, start, end, _ in dated_ranges(flat, today)]
 
 
 def _merged_years(ranges: list[tuple[float, float]]) -> float:

@@ -76,6 +76,7 @@ def test_alias_mentions_with_offsets(extracted: tuple[pd.DataFrame, np.ndarray])
         assert r["score"] == 1.0
         assert r["sentence_index"] == 0
         assert r["mention_count"] == 1
+        assert list(r["mention_starts"]) == [int(r["char_start"])]
     assert (int(d1.loc["esco:python", "char_start"]), int(d1.loc["esco:python", "char_end"])) == (7, 13)
 
 
@@ -86,6 +87,7 @@ def test_one_row_per_doc_and_skill(extracted: tuple[pd.DataFrame, np.ndarray]) -
     assert d2["skill_id"].tolist() == ["esco:sql"]
     row = d2.iloc[0]
     assert row["mention_count"] == 2
+    assert list(row["mention_starts"]) == [0, 11]  # every mention's start, where evidence strength looks
     assert row["method"] == "alias"
     # the first occurrence is the one kept
     assert (int(row["char_start"]), int(row["char_end"]), int(row["sentence_index"])) == (0, 3, 0)

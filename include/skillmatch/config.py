@@ -113,8 +113,8 @@ class Settings:
         return self.data_dir.joinpath(*parts)
 
     def local(self, *parts: str) -> Path:
-        """A path among this machine's own files: caches, the Great Expectations project and its data docs, the
-        warehouse file. The lake folder itself when the lake is local; else ``local_dir``
+        """A path among this machine's own files: the Great Expectations project and its data docs, the warehouse
+        file. The lake folder itself when the lake is local; else ``local_dir``
         (``SKILLMATCH_LOCAL_DIR``, default ``.cache/skillmatch`` in the project)."""
         if self.local_dir is not None:
             return self.local_dir.joinpath(*parts)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -197,19 +196,16 @@ def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path,
         assert hostname == f"{host}-{name}", (dag_id, task_id, map_index, hostname)
         assert celery_workers.get(celery_id) == f"{name}@{socket.gethostname()}", (dag_id, task_id, celery_id)
 
-    # the lake lives in the bucket; the workers' own folder holds only machine files (caches, GX, the warehouse build)
+    # the lake lives in the bucket; the workers' own folder holds only machine files (GX, the warehouse build)
     for key_ in ("silver/postings.parquet", "silver/resumes.parquet", "gold/fact_posting_skill.parquet",
                  "gold/fact_match.parquet", "gold/fact_learning_step.parquet", "marts/fact_match.parquet",
                  "marts/mart_skill_demand_weekly/_CURRENT", "warehouse.duckdb"):
         assert f"celery/{key_}" in lake_keys, key_
     assert any(k.startswith("celery/bronze/resumes/ingest_date=") for k in lake_keys)
-    assert {p.name for p in celery_local.iterdir()} <= {"cache", "dq", "warehouse.duckdb"}, list(celery_local.iterdir())
+    assert {p.name for p in celery_local.iterdir()} <= {"dq", "warehouse.duckdb"}, list(celery_local.iterdir())
 
     # the same slice through dag.test() (the embedded LocalExecutor path) gives the same marts
     reference_lake = tmp_path / "reference-lake"
-    # Taxonomy label embeddings depend on the encoder and the taxonomy release only (both in the file name): the
-    # reference lake starts with the ones the gpu worker computed rather than spend minutes on the same 22k labels.
-    shutil.copytree(celery_local / "cache" / "label_embeddings", reference_lake / "cache" / "label_embeddings")
     reference_env = _slice_env(reference_lake, key)
     for k in [k for k in os.environ if k.startswith("SKILLMATCH_") and k not in reference_env]:
         monkeypatch.delenv(k)  # the stack's processes did not see them either

@@ -96,7 +96,16 @@ def label_embeddings(labels: list[str], cache_file: Path, device: str = "auto") 
             return emb
     emb = encode(labels, device)
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_name(cache_file.name + ".tmp.npy")
+    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp.npy")  # parallel workers never share one
     np.save(tmp, emb)
     os.replace(tmp, cache_file)
     return emb
+
+
+def concept_label_embeddings(labels: list[str], taxonomy_version: str, model_dir: Path,
+                             device: str = "auto") -> np.ndarray:
+    """Embeddings of a taxonomy's preferred labels, cached once per encoder and taxonomy release beside the models
+    (``<model_dir>/cache/label_embeddings``): what the extractor's linker and the soft-coverage relations share,
+    and what every lake on this machine reuses."""
+    key = f"{ENCODER_NAME}-{taxonomy_version}-{len(labels)}".replace("/", "_").replace(":", "_")
+    return label_embeddings(labels, Path(model_dir) / "cache" / "label_embeddings" / f"{key}.npy", device)

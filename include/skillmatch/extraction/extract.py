@@ -26,7 +26,8 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.extraction.alias import AliasMatcher
-from skillmatch.extraction.encoder import ENCODER_NAME, encode, label_embeddings, resolve_device, split_sentences
+from skillmatch.extraction.encoder import (ENCODER_NAME, concept_label_embeddings, encode, label_embeddings,
+                                           resolve_device, split_sentences)
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,8 @@ class SkillIndex:
         """Embeddings of every concept's label (+ short description for context), cached on disk."""
         if self._label_emb is None:
             texts = [str(lbl) for lbl in self.dim_skill["preferred_label"]]
-            key = f"{ENCODER_NAME}-{self.taxonomy_version}-{len(texts)}".replace("/", "_").replace(":", "_")
-            self._label_emb = label_embeddings(texts, self.settings.local("cache", "label_embeddings", f"{key}.npy"),
-                                               self.device)
+            self._label_emb = concept_label_embeddings(texts, self.taxonomy_version, self.settings.model_dir,
+                                                       self.device)
         return self._label_emb
 
     @property

@@ -72,7 +72,7 @@ def skill_relations(dim_skill: pd.DataFrame, hierarchy: pd.DataFrame, label_emb:
 
 def load_relations(settings: Settings) -> pd.DataFrame:
     """The relation table of the lake's taxonomy, built once per taxonomy version and kept beside it."""
-    from skillmatch.extraction.encoder import ENCODER_NAME, label_embeddings, resolve_device
+    from skillmatch.extraction.encoder import concept_label_embeddings, resolve_device
     from skillmatch.lake import read_parquet, write_parquet_atomic
 
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"))
@@ -86,9 +86,8 @@ def load_relations(settings: Settings) -> pd.DataFrame:
     hier = read_parquet(hier_path) if hier_path.exists() else pd.DataFrame(columns=["skill_id", "broader_id"])
     texts = [str(x) for x in dim["preferred_label"]]
     # the same cache file the extractor writes, so the labels are embedded once per taxonomy
-    key = f"{ENCODER_NAME}-{version}-{len(texts)}".replace("/", "_").replace(":", "_")
-    emb = label_embeddings(texts, settings.local("cache", "label_embeddings", f"{key}.npy"),
-                           resolve_device(settings.device)) if texts else None
+    emb = concept_label_embeddings(texts, version, settings.model_dir, resolve_device(settings.device)) \
+        if texts else None
     rel = skill_relations(dim, hier, emb)
     write_parquet_atomic(rel.assign(taxonomy_version=version), path)
     log.info("skill relations for %s: %d (%s)", version, len(rel), rel["relation"].value_counts().to_dict())

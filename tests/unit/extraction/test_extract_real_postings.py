@@ -46,12 +46,6 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             mp.delenv(f"SKILLMATCH_{name}", raising=False)
         settings = load_settings()
     build_taxonomy(settings)
-    # Embedding the 22,662 concept labels takes minutes on 2 cores. They are keyed by encoder + taxonomy version,
-    # like the name embeddings already kept under models/cache, so this lake keeps them there too across runs.
-    shared = settings.model_dir / "cache" / "label_embeddings"
-    shared.mkdir(parents=True, exist_ok=True)
-    settings.lake("cache").mkdir(parents=True, exist_ok=True)
-    settings.lake("cache", "label_embeddings").symlink_to(shared, target_is_directory=True)
     return settings
 
 

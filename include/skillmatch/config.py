@@ -93,6 +93,7 @@ class Settings:
     marts_history_runs: int = 14  # runs of history kept per mart (history.<table>); 0 keeps none
     extract_shard_docs: int = 2000  # documents per extraction shard (one mapped task each) in the nightly DAG
     resume_shard_files: int = 500  # resume files per parsing shard (one mapped task each) in the ingest DAG
+    match_shard_candidates: int = 20000  # candidates per match shard (one mapped task each) in a full recompute
     local_dir: Path | None = None  # this machine's own files when the lake is remote (None: beside a local lake)
 
     @property
@@ -176,5 +177,6 @@ def load_settings() -> Settings:
         weights=_weights_from_env(),
         extract_shard_docs=_env_int("SKILLMATCH_EXTRACT_SHARD_DOCS", 2000) or 2000,
         resume_shard_files=_env_int("SKILLMATCH_RESUME_SHARD_FILES", 500) or 500,
+        match_shard_candidates=_env_int("SKILLMATCH_MATCH_SHARD_CANDIDATES", 20000) or 20000,
         local_dir=Path(local_dir) if local_dir else None,
     )

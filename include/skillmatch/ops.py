@@ -23,7 +23,8 @@ STAGE_DAG = {"taxonomy": "skillmatch_ingest", "ingest_postings": "skillmatch_ing
              "validate_resumes": "skillmatch_validate", "extract_postings": "skillmatch_extract",
              "extract_resumes": "skillmatch_extract", "plan_extract_postings": "skillmatch_extract",
              "plan_extract_resumes": "skillmatch_extract", "extract_postings_shard": "skillmatch_extract",
-             "extract_resumes_shard": "skillmatch_extract", "match": "skillmatch_match", "paths": "skillmatch_match",
+             "extract_resumes_shard": "skillmatch_extract", "plan_match": "skillmatch_match",
+             "match_shard": "skillmatch_match", "match": "skillmatch_match", "paths": "skillmatch_match",
              "marts": "skillmatch_marts", "train_tagger": "skillmatch_train_tagger"}
 # (count read in, count written out) per stage, from the counts the stage returns
 STAGE_ROWS: dict[str, tuple[str | None, str | None]] = {
@@ -33,6 +34,7 @@ STAGE_ROWS: dict[str, tuple[str | None, str | None]] = {
     "extract_postings": ("documents", "skill_rows"), "extract_resumes": ("documents", "skill_rows"),
     "plan_extract_postings": ("documents", "to_extract"), "plan_extract_resumes": ("documents", "to_extract"),
     "extract_postings_shard": ("documents", "skill_rows"), "extract_resumes_shard": ("documents", "skill_rows"),
+    "plan_match": ("candidates", "shards"), "match_shard": ("candidates", "match_rows"),
     "match": ("candidates", "match_rows"), "paths": ("candidates", "steps"), "marts": (None, "rows"),
     "train_tagger": (None, None)}
 PIPELINE_RUN_COLUMNS = ["run_id", "dag_id", "stage", "started_at", "ended_at", "seconds", "status", "error",

@@ -170,10 +170,21 @@ def _dispatch(stage: str, run_id: str, s, part: str | None = None) -> dict[str, 
         # one-off task) extracts in this process
         entity = stage.split("_", 1)[1]
         return merge_shards(s, entity, run_id) if has_plan(s, entity, run_id) else extract_entity(s, entity)
+    if stage == "plan_match":
+        from skillmatch.matching.shards import plan_match
+
+        return plan_match(s, run_id, s.match_shard_candidates)
+    if stage == "match_shard":
+        from skillmatch.matching.shards import match_shard
+
+        return match_shard(s, run_id, int(part or 0))
     if stage == "match":
         from skillmatch.matching.engine import compute_matches
+        from skillmatch.matching.shards import has_plan, merge_match
 
-        return compute_matches(s)
+        # the nightly DAG planned this run's match: merge its shards (or rescore incrementally); a run without a
+        # plan (the CLI, a one-off task) matches in this process
+        return merge_match(s, run_id) if has_plan(s, run_id) else compute_matches(s)
     if stage == "paths":
         from skillmatch.paths.learning import compute_learning_paths
 

@@ -68,6 +68,23 @@ def test_extraction_fans_out_over_shards_and_merges_after_every_shard(dagbag) ->
     assert all(not t.outlets for t in extract.tasks if t.task_id != "extract_resumes")
 
 
+def test_match_fans_out_over_candidate_shards_and_merges_even_without_shards(dagbag) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    match = dagbag.dags["skillmatch_match"]
+    assert {t.task_id: (t.pool, t.queue) for t in match.tasks} == {
+        "plan_match": ("default_pool", "default"), "match_shard": ("gpu", "gpu"),
+        "match": ("default_pool", "default"), "learning_paths": ("default_pool", "default")}
+    shard = match.get_task("match_shard")
+    assert isinstance(shard, MappedOperator) and shard.upstream_task_ids == {"plan_match"}
+    merge = match.get_task("match")
+    assert merge.upstream_task_ids == {"match_shard"}
+    # an incremental night maps zero shards (skipped): the merge must still run, and a failed shard stops it
+    assert merge.trigger_rule == "none_failed"
+    assert [o.name for o in merge.outlets] == ["skillmatch.matches"]
+    assert match.get_task("learning_paths").upstream_task_ids == {"match"}
+
+
 def test_schedules_nightly_cron_then_assets(dagbag) -> None:
     from airflow.sdk import Asset
 

@@ -46,10 +46,11 @@ def _slice_env(data: Path | str, pseudonym_key: str, extra: dict[str, str] | Non
         # extraction is most of the time on a CPU: fewer sentences per document keep the test to minutes
         "SKILLMATCH_MAX_SENTENCES_PER_DOC": "12",
         "SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC": "12",
-        # about 40 postings in shards of 16 and 10 resumes in shards of 4: extraction and resume parsing fan out
-        # over three mapped tasks each
+        # about 40 postings in shards of 16 and 10 resumes in shards of 4: extraction, resume parsing and the match
+        # fan out over three mapped tasks each
         "SKILLMATCH_EXTRACT_SHARD_DOCS": "16",
         "SKILLMATCH_RESUME_SHARD_FILES": "4",
+        "SKILLMATCH_MATCH_SHARD_CANDIDATES": "4",
         "SKILLMATCH_DEVICE": "cpu",
         "SKILLMATCH_MODEL_DIR": str(ROOT / "models"),  # the tagger `make model` promoted
         # candidate ids are keyed hashes: without one key, the two lakes would name the same resume differently
@@ -186,8 +187,8 @@ def test_nightly_chain_on_celery_executor_with_two_workers(airflow_db, tmp_path,
     host = socket.getfqdn()
     gpu_tasks = {(d, t) for d, t, _, _, queue, *_ in tis if queue == "gpu"}
     assert gpu_tasks == {("skillmatch_extract", "extract_postings_shard"),
-                         ("skillmatch_extract", "extract_resumes_shard"), ("skillmatch_match", "match")}
-    for sharded in ("extract_postings_shard", "parse_resumes_shard"):
+                         ("skillmatch_extract", "extract_resumes_shard"), ("skillmatch_match", "match_shard")}
+    for sharded in ("extract_postings_shard", "parse_resumes_shard", "match_shard"):
         shards = sorted(m for d, t, m, *_ in tis if t == sharded)
         assert shards == [0, 1, 2], (sharded, shards)  # one mapped task per shard
     for dag_id, task_id, map_index, _, queue, hostname, celery_id in tis:

@@ -165,7 +165,8 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         stages = {r[0] for r in con.execute("SELECT stage FROM marts.pipeline_run WHERE status = 'success'").fetchall()}
         assert stages >= {"ingest_resumes", "validate_postings", "validate_resumes", "plan_extract_postings",
                           "extract_postings_shard[0]", "extract_postings", "plan_extract_resumes",
-                          "extract_resumes_shard[0]", "extract_resumes", "match", "paths"}, stages
+                          "extract_resumes_shard[0]", "extract_resumes", "plan_match", "match_shard[0]", "match",
+                          "paths"}, stages
         # one mapped ingest task per configured postings source, each with its own record
         assert {s for s in stages if s.startswith("ingest_postings[")} == {
             f"ingest_postings[{src}]" for src in POSTING_SOURCES}

@@ -429,85 +429,123 @@ class MatchInputs:
     cand_prof: Profiles
 
 
-def lake_match_inputs(settings: Settings) -> MatchInputs:
-    """Read and prepare the match inputs from the lake; writes the posting skill requirements
-    (``gold/posting_skill_requirement.parquet``) and the resume skill evidence
-    (``gold/candidate_skill_evidence.parquet``) on the way."""
+def lake_match_inputs(settings: Settings, prepared: bool = False) -> MatchInputs:
+    """Read and prepare the match inputs from the lake. Writes the posting skill requirements
+    (``gold/posting_skill_requirement.parquet``), the resume skill evidence
+    (``gold/candidate_skill_evidence.parquet``) and the title embeddings (``gold/title_embedding.parquet``) on the
+    way; ``prepared`` reads the three as a previous call of this run wrote them (the match shards and merge)."""
     from skillmatch.matching.evidence import candidate_evidence, strengths
     from skillmatch.matching.requirements import posting_requirements
     from skillmatch.matching.soft import candidate_credits, load_relations
 
-    facts = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"),
-                         columns=["doc_id", "skill_id", "char_start", "char_end"])
     silver = read_parquet(settings.lake("silver", "postings.parquet"),
                           columns=["posting_id", "text", "title", "seniority", "location", "remote"])
-    ps = posting_requirements(silver, facts)
-    write_parquet_atomic(ps, settings.lake("gold", "posting_skill_requirement.parquet"))
-    cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"))
     resumes = read_parquet(settings.lake("silver", "resumes.parquet"),
                            columns=["candidate_id", "text", "years_experience"])
-    evidence = candidate_evidence(resumes, cs)
-    write_parquet_atomic(evidence, settings.lake("gold", "candidate_skill_evidence.parquet"))
+    req_file, ev_file = (settings.lake("gold", "posting_skill_requirement.parquet"),
+                         settings.lake("gold", "candidate_skill_evidence.parquet"))
+    if prepared:
+        ps, evidence = read_parquet(req_file), read_parquet(ev_file)
+        cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
+    else:
+        facts = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"),
+                             columns=["doc_id", "skill_id", "char_start", "char_end"])
+        ps = posting_requirements(silver, facts)
+        write_parquet_atomic(ps, req_file)
+        cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"))
+        evidence = candidate_evidence(resumes, cs)
+        write_parquet_atomic(evidence, ev_file)
     post_ids, post_emb = read_embeddings(settings, "postings")
     cand_ids, cand_emb = read_embeddings(settings, "resumes")
     if not post_ids or not cand_ids:
         raise ValueError(f"nothing to match: {len(post_ids)} postings, {len(cand_ids)} candidates")
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
     post_skills, cand_skills = _skill_sets(ps), _skill_sets(cs)
-    post_prof, cand_prof = document_profiles(settings, silver, resumes)
+    post_prof, cand_prof = document_profiles(settings, silver, resumes, update_cache=not prepared)
     return MatchInputs(ps, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
                        post_skills, cand_skills, preferred_sets(ps),
                        candidate_credits(cand_skills, load_relations(settings), strengths(evidence)),
                        post_prof, cand_prof)
 
 
-def compute_matches(settings: Settings) -> dict[str, int]:
-    """Build ``fact_match`` (and ``fact_assignment``) from the extracted skills and embeddings in the lake:
-    incrementally when the previous run's state allows it (``matching.incremental``), else in full."""
+def match_fingerprints(inp: MatchInputs) -> tuple[pd.Series, pd.Series]:
+    """(candidate, posting) fingerprints of what each document's scores depend on (``incremental.fingerprints``):
+    a candidate's skills, soft credits and evidence strengths, profile and embedding; a posting's skills, which
+    of them are preferred, profile and embedding. A change in any of them rescores the document."""
     from skillmatch.matching import incremental as inc
     from skillmatch.matching.profile import profile_fingerprint
 
-    inp = lake_match_inputs(settings)
-    ps, post_ids, post_emb, cand_ids, cand_emb = inp.ps, inp.post_ids, inp.post_emb, inp.cand_ids, inp.cand_emb
-    labels, post_skills, cand_skills = inp.labels, inp.post_skills, inp.cand_skills
-    preferred, credits, post_prof, cand_prof = inp.preferred, inp.credits, inp.post_prof, inp.cand_prof
-    # a candidate's scores also depend on their soft credits (the taxonomy's relations) and profile, a posting's
-    # on which of its skills are preferred and its profile: all are in the fingerprints, so a change there
-    # rescores the document
-    fp_c = inc.fingerprints(cand_ids, {c: cand_skills.get(c, set()) | {f"soft:{x}:{v}" for x, v in
-                                                                        credits.get(c, {}).items()}
-                                       | {f"profile:{profile_fingerprint(cand_prof.frame, c)}"}
-                                       for c in cand_ids}, cand_emb)
-    fp_p = inc.fingerprints(post_ids, {p: post_skills.get(p, set()) | {f"preferred:{x}" for x in preferred.get(p, ())}
-                                       | {f"profile:{profile_fingerprint(post_prof.frame, p)}"}
-                                       for p in post_ids}, post_emb)
+    fp_c = inc.fingerprints(inp.cand_ids, {c: inp.cand_skills.get(c, set()) | {f"soft:{x}:{v}" for x, v in
+                                                                                inp.credits.get(c, {}).items()}
+                                           | {f"profile:{profile_fingerprint(inp.cand_prof.frame, c)}"}
+                                           for c in inp.cand_ids}, inp.cand_emb)
+    fp_p = inc.fingerprints(inp.post_ids, {p: inp.post_skills.get(p, set())
+                                           | {f"preferred:{x}" for x in inp.preferred.get(p, ())}
+                                           | {f"profile:{profile_fingerprint(inp.post_prof.frame, p)}"}
+                                           for p in inp.post_ids}, inp.post_emb)
+    return fp_c, fp_p
+
+
+def inputs_digest(fp_c: pd.Series, fp_p: pd.Series) -> str:
+    """One hash of every document's fingerprint: whether two steps of a run saw the same inputs."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for fp in (fp_c, fp_p):
+        h.update("\n".join(f"{d}\t{f}" for d, f in fp.items()).encode())
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def score_candidates(inp: MatchInputs, model, c_ids: list[str], settings: Settings,  # noqa: ANN001 - ScoringModel
+                     p_ids: list[str] | None = None) -> pd.DataFrame:
+    """Top-k both ways (``top_k_matches``) of candidates ``c_ids`` x postings ``p_ids`` (default: all), scored
+    with ``model``."""
+    c_row, p_row = {d: i for i, d in enumerate(inp.cand_ids)}, {d: i for i, d in enumerate(inp.post_ids)}
+    p_ids = inp.post_ids if p_ids is None else p_ids
+    ce = model.centred(inp.cand_emb[[c_row[d] for d in c_ids]] if c_ids != inp.cand_ids else inp.cand_emb)
+    pe = model.centred(inp.post_emb[[p_row[d] for d in p_ids]] if p_ids != inp.post_ids else inp.post_emb)
+    return top_k_matches(inp.cand_skills, inp.post_skills, model.idf, ce, pe, c_ids, p_ids, settings,
+                         preferred=inp.preferred, credits=inp.credits, cand_prof=model.centred_titles(inp.cand_prof),
+                         post_prof=model.centred_titles(inp.post_prof))
+
+
+def compute_matches(settings: Settings, prepared: bool = False, merged: tuple | None = None,
+                    expect_digest: str | None = None) -> dict[str, int]:
+    """Build ``fact_match`` (and ``fact_assignment``) from the extracted skills and embeddings in the lake:
+    incrementally when the previous run's state allows it (``matching.incremental``), else in full.
+
+    The sharded nightly DAG (``matching.shards``) calls it with ``prepared`` (inputs as its plan step wrote them),
+    ``merged`` = (pairs, model, reason) of a full recompute its shards scored, and the plan's ``expect_digest``
+    (:func:`inputs_digest`): the inputs must not have changed under the run."""
+    from skillmatch.matching import incremental as inc
+
+    inp = lake_match_inputs(settings, prepared)
+    fp_c, fp_p = match_fingerprints(inp)
+    if expect_digest is not None and inputs_digest(fp_c, fp_p) != expect_digest:
+        raise RuntimeError("match: the skills, embeddings or profiles changed since this run planned its shards; "
+                           "re-run the DAG")
     state = settings.lake("gold", "match_state")
-    plan = inc.plan_run(state, settings.lake("gold", "fact_match.parquet"), fp_c, fp_p, settings)
-    if plan.full:
-        model = inc.fit_scoring_model(ps, post_emb, cand_emb, post_prof, cand_prof)
+    if merged is not None:
+        pairs, model, reason = merged
+        plan = inc.RunPlan(True, reason)
     else:
-        model = plan.model
-    ce, pe = model.centred(cand_emb), model.centred(post_emb)
-    cp, pp = model.centred_titles(cand_prof), model.centred_titles(post_prof)
-    if plan.full:
-        pairs = top_k_matches(cand_skills, post_skills, model.idf, ce, pe, cand_ids, post_ids, settings,
-                              preferred=preferred, credits=credits, cand_prof=cp, post_prof=pp)
-    else:
-        c_row, p_row = {d: i for i, d in enumerate(cand_ids)}, {d: i for i, d in enumerate(post_ids)}
-
-        def score_pairs(c_sub: list[str], p_sub: list[str]) -> pd.DataFrame:
-            return top_k_matches(cand_skills, post_skills, model.idf, ce[[c_row[d] for d in c_sub]],
-                                 pe[[p_row[d] for d in p_sub]], c_sub, p_sub, settings, preferred=preferred,
-                                 credits=credits, cand_prof=cp, post_prof=pp)
-
-        pairs = inc.incremental_pairs(plan.previous, plan.delta, score_pairs, cand_ids, post_ids, settings.top_k)
-    fm = with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits)
+        plan = inc.plan_run(state, settings.lake("gold", "fact_match.parquet"), fp_c, fp_p, settings)
+        if plan.full:
+            model = inc.fit_scoring_model(inp.ps, inp.post_emb, inp.cand_emb, inp.post_prof, inp.cand_prof)
+            pairs = score_candidates(inp, model, inp.cand_ids, settings)
+        else:
+            model = plan.model
+            pairs = inc.incremental_pairs(plan.previous, plan.delta,
+                                          lambda c_sub, p_sub: score_candidates(inp, model, c_sub, settings, p_sub),
+                                          inp.cand_ids, inp.post_ids, settings.top_k)
+    fm = with_skill_lists(pairs, inp.cand_skills, inp.post_skills, model.idf, inp.labels, inp.preferred, inp.credits)
     write_parquet_atomic(fm, settings.lake("gold", "fact_match.parquet"))
     inc.save_state(state, model, fp_c, fp_p, settings, refit=plan.full)
     assignment = optimal_assignment(fm)
     write_parquet_atomic(assignment, settings.lake("gold", "fact_assignment.parquet"))
     counts = {"mode": "full" if plan.full else "incremental", "reason": plan.reason,
-              "candidates": len(cand_ids), "postings": len(post_ids), "match_rows": len(fm),
+              "candidates": len(inp.cand_ids), "postings": len(inp.post_ids), "match_rows": len(fm),
               "assigned_pairs": len(assignment),
               "mean_top1_score": round(float(fm[fm["rank_for_candidate"] == 1]["score"].mean()), 4)
               if len(fm) else math.nan}
@@ -517,18 +555,37 @@ def compute_matches(settings: Settings) -> dict[str, int]:
     return counts
 
 
-def document_profiles(settings: Settings, postings: pd.DataFrame,
-                      resumes: pd.DataFrame | None = None) -> tuple[Profiles, Profiles]:
+def document_profiles(settings: Settings, postings: pd.DataFrame, resumes: pd.DataFrame | None = None,
+                      update_cache: bool = True) -> tuple[Profiles, Profiles]:
     """(postings' profiles, candidates' profiles) from the silver tables (resumes read when not given), titles
-    embedded."""
+    embedded. Title vectors are kept in ``gold/title_embedding.parquet`` (per encoder), so a run encodes only the
+    titles it has not seen; ``update_cache`` rewrites it with the titles in use now."""
+    from skillmatch.extraction.encoder import ENCODER_NAME
     from skillmatch.matching.profile import candidate_profiles, posting_profiles, with_title_embeddings
 
     if resumes is None:
         resumes = read_parquet(settings.lake("silver", "resumes.parquet"),
                                columns=["candidate_id", "text", "years_experience"])
     device = resolve_device(settings.device)
-    return (with_title_embeddings(posting_profiles(postings), device),
-            with_title_embeddings(candidate_profiles(resumes), device))
+    cache_file = settings.lake("gold", "title_embedding.parquet")
+    known: dict[str, np.ndarray] = {}
+    if cache_file.exists():
+        cache = read_parquet(cache_file)
+        cache = cache[cache["encoder"] == ENCODER_NAME]
+        known = {t: np.asarray(v, dtype=np.float32) for t, v in zip(cache["title"], cache["embedding"])}
+    post_prof = with_title_embeddings(posting_profiles(postings), device, known)
+    cand_prof = with_title_embeddings(candidate_profiles(resumes), device, known)
+    if update_cache:
+        used: dict[str, np.ndarray] = {}
+        for prof in (post_prof, cand_prof):
+            for t, v in zip(prof.frame["title"], prof.title_emb):
+                if isinstance(t, str) and t:
+                    used[t] = v
+        if set(used) != set(known):
+            titles = sorted(used)
+            write_parquet_atomic(pd.DataFrame({"title": titles, "encoder": ENCODER_NAME,
+                                               "embedding": [used[t].tolist() for t in titles]}), cache_file)
+    return post_prof, cand_prof
 
 
 ASSIGNMENT_COLUMNS = ["candidate_id", "posting_id", "score", "rank_for_candidate", "rank_for_posting"]

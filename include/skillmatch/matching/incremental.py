@@ -166,12 +166,28 @@ def incremental_pairs(prev: pd.DataFrame, d: Delta, score_pairs, cand_ids: list[
                         keep[keep["rank_for_posting"].notna() & ~keep["posting_id"].isin(dirty_p)][comp],
                         rows[rows["rank_for_posting"].notna() & ~rows["posting_id"].isin(dirty_p)][comp]])
     p_side = _best_k(p_pool[p_pool["posting_id"].isin(live_p)], "posting_id", k, "rank_for_posting")
+    return _join_sides(c_side, p_side)
+
+
+def _join_sides(c_side: pd.DataFrame, p_side: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair in either side's top-k, with both ranks (``PAIR_COLUMNS``)."""
     out = c_side.merge(p_side, on=["candidate_id", "posting_id"], how="outer", suffixes=("", "_p"))
     for c in ("score", *COMPONENTS):
         out[c] = out[c].fillna(out[f"{c}_p"])
     for c in ("rank_for_candidate", "rank_for_posting"):
         out[c] = out[c].astype("Int64")
     return out[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def merge_row_shards(parts: list[pd.DataFrame], k: int) -> pd.DataFrame:
+    """Top-k both ways of the whole matrix from its row shards' top-k both ways (each shard: some candidates x
+    every posting). A candidate's list is complete in its own shard; a posting's top-k is the best k of its
+    top-k in each shard, since every candidate outside a shard's list scores below its k-th there."""
+    comp = ["candidate_id", "posting_id", "score", *COMPONENTS]
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PAIR_COLUMNS)
+    c_side = rows[rows["rank_for_candidate"].notna()][[*comp, "rank_for_candidate"]]
+    p_side = _best_k(rows[rows["rank_for_posting"].notna()][comp], "posting_id", k, "rank_for_posting")
+    return _join_sides(c_side, p_side)
 
 
 @dataclass(frozen=True)
@@ -226,6 +242,18 @@ def plan_run(state: Path, fact_match: Path, fp_c: pd.Series, fp_p: pd.Series, se
     return RunPlan(False, f"model fitted {model.fitted_at}", model, previous, d)
 
 
+def save_model(folder: Path, model: ScoringModel, refit: bool = True, **meta: object) -> None:
+    """``model`` in ``folder`` (``idf.parquet`` when ``refit``, ``model.json`` with ``meta`` added), as
+    :func:`load_model` reads it."""
+    if refit:
+        write_parquet_atomic(pd.DataFrame({"skill_id": model.idf.index, "idf": model.idf.to_numpy()}),
+                             folder / "idf.parquet")
+    write_json_atomic({"fitted_at": model.fitted_at, "postings": model.postings, "candidates": model.candidates,
+                       "centre": None if model.centre is None else model.centre.tolist(),
+                       "title_centre": None if model.title_centre is None else model.title_centre.tolist(),
+                       **meta}, folder / "model.json")
+
+
 def save_state(state: Path, model: ScoringModel, fp_c: pd.Series, fp_p: pd.Series, settings: Settings,
                refit: bool) -> None:
     """The fingerprints scored this run and the model, tied to the ``fact_match`` just written."""
@@ -234,12 +262,5 @@ def save_state(state: Path, model: ScoringModel, fp_c: pd.Series, fp_p: pd.Serie
     fps = pd.concat([pd.DataFrame({"doc_id": fp_c.index, "side": "candidate", "fingerprint": fp_c.to_numpy()}),
                      pd.DataFrame({"doc_id": fp_p.index, "side": "posting", "fingerprint": fp_p.to_numpy()})])
     write_parquet_atomic(fps.reset_index(drop=True), state / "fingerprints.parquet")
-    if refit:
-        write_parquet_atomic(pd.DataFrame({"skill_id": model.idf.index, "idf": model.idf.to_numpy()}),
-                             state / "idf.parquet")
-    write_json_atomic({"fitted_at": model.fitted_at, "postings": model.postings, "candidates": model.candidates,
-                       "centre": None if model.centre is None else model.centre.tolist(),
-                       "title_centre": None if model.title_centre is None else model.title_centre.tolist(),
-                       "top_k": settings.top_k, "weights": settings.weights.as_list(),
-                       "fact_match_sha256": sha256_file(state.parent / "fact_match.parquet")},
-                      state / "model.json")
+    save_model(state, model, refit, top_k=settings.top_k, weights=settings.weights.as_list(),
+               fact_match_sha256=sha256_file(state.parent / "fact_match.parquet"))

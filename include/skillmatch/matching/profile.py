@@ -327,16 +327,20 @@ def profile_fingerprint(frame: pd.DataFrame, doc_id: str) -> str:
     return f"{r['title']}|{r['years_min']}|{r['years_max']}|{r['remote']}|{sorted(r['places'], key=str)}"
 
 
-def with_title_embeddings(frame: pd.DataFrame, device: str = "auto") -> Profiles:
-    """Profiles of ``frame`` with its titles embedded by the sentence encoder (each distinct title once)."""
+def with_title_embeddings(frame: pd.DataFrame, device: str = "auto",
+                          known: dict[str, np.ndarray] | None = None) -> Profiles:
+    """Profiles of ``frame`` with its titles embedded by the sentence encoder (each distinct title once; those in
+    ``known``, a title -> vector cache, are not encoded again)."""
     from skillmatch.extraction.encoder import encode
 
     titles = [t if isinstance(t, str) and t else None for t in frame["title"]]
-    distinct = sorted({t for t in titles if t})
+    known = known or {}
+    distinct = sorted({t for t in titles if t and t not in known})
     emb = encode(distinct, device) if distinct else np.zeros((0, 384), np.float32)
-    row = {t: i for i, t in enumerate(distinct)}
-    out = np.zeros((len(titles), emb.shape[1] if len(emb) else 384), np.float32)
+    vectors = {**known, **dict(zip(distinct, emb))}
+    dim = next((len(v) for v in vectors.values()), 384)
+    out = np.zeros((len(titles), dim), np.float32)
     for i, t in enumerate(titles):
         if t:
-            out[i] = emb[row[t]]
+            out[i] = vectors[t]
     return Profiles(frame, out)

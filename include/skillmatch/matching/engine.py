@@ -191,6 +191,87 @@ class LookupTerm:
     table: np.ndarray
 
 
+class ColumnTopK:
+    """Running top-k of every column (posting) over blocks of rows (candidates), best first.
+
+    ``torch.topk`` along a block's short columns costs as much as the block's GEMM (one small selection per
+    posting); instead each posting keeps a threshold, its current k-th best score, and a block only hands over the
+    entries above it (after the first blocks, a few per posting). They collect in a pool that is cut back to each
+    posting's k best, and the thresholds raised, once it holds ``pool_factor`` x k entries per posting. Exact up
+    to ties at the threshold (an entry equal to the k-th best is not taken)."""
+
+    def __init__(self, n_cols: int, k: int, device: str, pool_factor: int = 4) -> None:
+        import torch
+
+        self.n, self.k, self.device = n_cols, k, device
+        self.thr = torch.full((n_cols,), -math.inf, device=device)
+        self.limit = pool_factor * k * max(n_cols, 1)
+        self.pool: list[tuple] = []  # (score, row, col, part values...) of entries above their threshold
+        self.size = 0
+
+    def add(self, score, row0: int, parts: list) -> None:  # noqa: ANN001 - torch tensors (block x n_cols)
+        import torch
+
+        if self.size == 0 and not self.pool:  # first block: its own top-k per column seeds the pool
+            k = min(self.k, score.shape[0])
+            s, r = torch.topk(score, k=k, dim=0)
+            c = torch.arange(self.n, device=score.device).expand(k, -1)
+            self.pool.append((s.reshape(-1), (r + row0).reshape(-1), c.reshape(-1),
+                              *(p.gather(0, r).reshape(-1) for p in parts)))
+            self.size = s.numel()
+            self._prune()
+            return
+        cols = (score.amax(0) > self.thr).nonzero().squeeze(1)  # postings this block improves
+        if not len(cols):
+            return
+        if 4 * len(cols) > self.n:  # most of them (early blocks): compare the whole block
+            r, c = (score > self.thr).nonzero(as_tuple=True)
+        else:  # a few: only their columns
+            r, j = (score.index_select(1, cols) > self.thr.index_select(0, cols)).nonzero(as_tuple=True)
+            c = cols[j]
+        self.pool.append((score[r, c], r + row0, c, *(p[r, c] for p in parts)))
+        self.size += len(r)
+        if self.size > self.limit:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Cut the pool back to each column's k best and raise the thresholds."""
+        import torch
+
+        cols = [torch.cat(x) for x in zip(*self.pool)] if len(self.pool) > 1 else list(self.pool[0])
+        s, c = cols[0], cols[2]
+        # one integer sort by (column, score descending): a float32's bits, read as an integer, order like it
+        bits = s.float().contiguous().view(torch.int32).to(torch.int64)
+        bits = torch.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
+        order = torch.sort(c.to(torch.int64) * 2**32 + (2**31 - 1 - bits)).indices
+        c_sorted = c[order]
+        counts = torch.bincount(c_sorted, minlength=self.n)
+        rank = torch.arange(len(order), device=s.device) - (torch.cumsum(counts, 0) - counts)[c_sorted]
+        keep = rank < self.k
+        order, rank, c_sorted = order[keep], rank[keep], c_sorted[keep]
+        self.pool = [tuple(x[order] for x in cols)]
+        self.size = len(order)
+        full = rank == self.k - 1
+        self.thr[c_sorted[full]] = self.pool[0][0][full]
+        self._rank = rank
+
+    def result(self, k: int) -> list:
+        """(score, row, part values...) each ``k x n_cols``, best first (every column must have k entries)."""
+        import torch
+
+        self._prune()
+        s, r, c, *parts = self.pool[0]
+        rank = self._rank
+        if len(s) != k * self.n:
+            raise RuntimeError(f"column top-k: {len(s)} entries for {self.n} columns x {k}")
+        out = []
+        for x, fill in [(s, 0.0), (r, 0), *((p, 0.0) for p in parts)]:
+            t = torch.full((k, self.n), fill, dtype=x.dtype, device=x.device)
+            t[rank, c] = x
+            out.append(t)
+        return out
+
+
 def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndarray, post_emb: np.ndarray,  # noqa: ANN001
                    k_c: int, k_p: int, w_cov: float, w_sem: float, device: str = "cpu",
                    block: int | None = None, head_skills: int = HEAD_SKILLS,
@@ -201,7 +282,7 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     ``head_skills`` skills most postings ask for as a dense product on torch (they make most of the coverage
     matrix's non-zeros), the long tail as a sparse x sparse product (rare skills: few pairs), added in.
     Only one block of candidate rows is scored at a time (``block`` rows x all postings); the postings' running
-    top-k is merged block by block. Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem`` and
+    top-k takes from each block only the entries above each posting's current k-th best (:class:`ColumnTopK`). Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem`` and
     ``c_<term name>`` (n_cand x k_c, best first) and for the posting side the same with ``p_`` (k_p x n_post,
     best first, candidate indices); components unweighted.
     """
@@ -234,7 +315,7 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     lk_table = [to_dev(t.table) * t.weight for t in lookups]
     names = [t.name for t in dense] + [t.name for t in lookups]
     c_out = {n: [] for n in ("idx", "score", *names)}
-    best = None  # running posting-side top-k: (score, idx, weighted component...), each k_p x n_p
+    best = ColumnTopK(n_p, k_p, device)  # running posting-side top-k
     with torch.inference_mode():
         for b in range(0, n_c, block):
             e = min(b + block, n_c)
@@ -254,15 +335,9 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
             s, i = torch.topk(score, k=k_c, dim=1)
             for n, v in zip(("idx", "score", *names), (i, s, *(part.gather(1, i) for part in parts))):
                 c_out[n].append(v.cpu())
-            s, i = torch.topk(score, k=min(k_p, e - b), dim=0)
-            blk = (s, i + b, *(part.gather(0, i) for part in parts))
-            if best is not None:
-                merged = [torch.cat([x, y]) for x, y in zip(best, blk)]
-                _, pos = torch.topk(merged[0], k=min(k_p, merged[0].shape[0]), dim=0)
-                blk = tuple(m.gather(0, pos) for m in merged)
-            best = blk
+            best.add(score, b, parts)
     out = {f"c_{n}": torch.cat(v).numpy() for n, v in c_out.items()}
-    out.update({f"p_{n}": v.cpu().numpy() for n, v in zip(("score", "idx", *names), best)})
+    out.update({f"p_{n}": v.cpu().numpy() for n, v in zip(("score", "idx", *names), best.result(k_p))})
     weights = {t.name: t.weight for t in dense + lookups}
     for side in ("c", "p"):  # the components back from their weighted forms
         rest = out[f"{side}_score"].copy()

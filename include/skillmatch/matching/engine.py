@@ -282,9 +282,10 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     ``head_skills`` skills most postings ask for as a dense product on torch (they make most of the coverage
     matrix's non-zeros), the long tail as a sparse x sparse product (rare skills: few pairs), added in.
     Only one block of candidate rows is scored at a time (``block`` rows x all postings); the postings' running
-    top-k takes from each block only the entries above each posting's current k-th best (:class:`ColumnTopK`). Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem`` and
-    ``c_<term name>`` (n_cand x k_c, best first) and for the posting side the same with ``p_`` (k_p x n_post,
-    best first, candidate indices); components unweighted.
+    top-k takes from each block only the entries above each posting's current k-th best (:class:`ColumnTopK`).
+    Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem`` and ``c_<term name>`` (n_cand x k_c, best
+    first) and for the posting side the same with ``p_`` (k_p x n_post, best first, candidate indices); components
+    unweighted.
     """
     import torch
     from scipy import sparse

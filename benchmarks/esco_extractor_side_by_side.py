@@ -229,9 +229,10 @@ class Ours:
         return r, pred
 
     def cache_ready(self) -> bool:
-        """Whether the private lake already holds the taxonomy and its label embeddings."""
+        """Whether the private lake already holds the taxonomy, and the models folder its label embeddings."""
+        models = Path(os.environ.get("SKILLMATCH_MODEL_DIR") or ROOT / "models")
         return (self.data_dir / "taxonomy" / "dim_skill.parquet").exists() and any(
-            (self.data_dir / "cache" / "label_embeddings").glob("*.npy"))
+            (models / "cache" / "label_embeddings").glob("*.npy"))
 
 
 def prf(pred: dict[str, set[str]], sentences: list[Sentence]) -> tuple[float, float, float]:

@@ -582,8 +582,9 @@ def score_candidates(inp: MatchInputs, model, c_ids: list[str], settings: Settin
     ce = model.centred(inp.cand_emb[[c_row[d] for d in c_ids]] if c_ids != inp.cand_ids else inp.cand_emb)
     pe = model.centred(inp.post_emb[[p_row[d] for d in p_ids]] if p_ids != inp.post_ids else inp.post_emb)
     return top_k_matches(inp.cand_skills, inp.post_skills, model.idf, ce, pe, c_ids, p_ids, settings,
-                         preferred=inp.preferred, credits=inp.credits, cand_prof=model.centred_titles(inp.cand_prof),
-                         post_prof=model.centred_titles(inp.post_prof))
+                         preferred=inp.preferred, credits=inp.credits,
+                         cand_prof=model.centred_titles(inp.cand_prof.take(c_ids)),  # only the rows scored here
+                         post_prof=model.centred_titles(inp.post_prof.take(p_ids)))
 
 
 def compute_matches(settings: Settings, prepared: bool = False, merged: tuple | None = None,

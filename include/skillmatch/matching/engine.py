@@ -141,9 +141,24 @@ def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[
     return r, w, denom
 
 
-def block_rows(n_cols: int, budget_cells: int = 16_000_000) -> int:
+CPU_BLOCK_CELLS = 16_000_000  # 64 MB per fp32 block matrix: the CPU's caches and memory stay calm
+GPU_BLOCK_CELLS = 256_000_000  # 1 GB per block matrix: a 160-row block left an H100/H200 waiting on launches
+
+
+def block_rows(n_cols: int, budget_cells: int = CPU_BLOCK_CELLS) -> int:
     """Candidate rows per block so that one block's score matrix stays within ``budget_cells`` cells."""
     return max(1, budget_cells // max(n_cols, 1))
+
+
+def block_cells(device: str) -> int:
+    """Cells one block's matrices may hold in all on ``device``: the CPU budget, or on CUDA up to a sixteenth of
+    the free device memory (the block's matrices and their temporaries), at most ``GPU_BLOCK_CELLS``."""
+    if not str(device).startswith("cuda"):
+        return CPU_BLOCK_CELLS
+    import torch
+
+    free, _total = torch.cuda.mem_get_info(torch.device(device))
+    return int(max(CPU_BLOCK_CELLS, min(GPU_BLOCK_CELLS, free // (4 * 16))))
 
 
 HEAD_SKILLS = 128
@@ -275,12 +290,15 @@ class ColumnTopK:
 def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndarray, post_emb: np.ndarray,  # noqa: ANN001
                    k_c: int, k_p: int, w_cov: float, w_sem: float, device: str = "cpu",
                    block: int | None = None, head_skills: int = HEAD_SKILLS,
-                   terms: tuple[DenseTerm | LookupTerm, ...] = ()) -> dict[str, np.ndarray]:
+                   terms: tuple[DenseTerm | LookupTerm, ...] = (),
+                   tail_on_device: bool | None = None) -> dict[str, np.ndarray]:
     """Blocked top-k both ways of ``w_cov * coverage + w_sem * clip(cos, 0, 1) + sum(terms)``, on torch.
 
     coverage[i, j] = (cand_skill[i] . post_weight[j]) / denom[j], computed in two exact parts: the
     ``head_skills`` skills most postings ask for as a dense product on torch (they make most of the coverage
-    matrix's non-zeros), the long tail as a sparse x sparse product (rare skills: few pairs), added in.
+    matrix's non-zeros), the long tail as a sparse product (rare skills: few pairs), added in: on the CPU
+    sparse x sparse in scipy; with ``tail_on_device`` (the default on CUDA) the postings' tail as a sparse CSR
+    matrix on the device times the block's dense tail columns, so the block loop never waits on the host.
     Only one block of candidate rows is scored at a time (``block`` rows x all postings); the postings' running
     top-k takes from each block only the entries above each posting's current k-th best (:class:`ColumnTopK`).
     Returns, for the candidate side, ``c_idx/c_score/c_cov/c_sem`` and ``c_<term name>`` (n_cand x k_c, best
@@ -294,7 +312,8 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     n_c, n_p = cand_skill.shape[0], post_weight.shape[0]
     k_c, k_p = min(k_c, n_p), min(k_p, n_c)
     terms = tuple(t for t in terms if t.weight > 0)
-    block = block or block_rows(n_p, 16_000_000 // (2 + len(terms)))
+    block = block or block_rows(n_p, block_cells(device) // (2 + len(terms)))
+    tail_on_device = str(device).startswith("cuda") if tail_on_device is None else tail_on_device
     cand_skill = sparse.csr_matrix(cand_skill, dtype=np.float32)
     # the coverage denominator and the weight w_cov folded into the posting rows, w_sem into the embeddings
     inv = np.where(np.isfinite(denom), w_cov / denom, 0.0)
@@ -303,8 +322,9 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     head = np.sort(np.argsort(-df, kind="stable")[:min(head_skills, len(df))])
     tail = np.setdiff1d(np.arange(len(df)), head)
     head_t = torch.from_numpy(scaled[:, head].T.toarray()).to(device)  # n_head x n_p
-    tail_t = scaled[:, tail].T.tocsr()  # n_tail x n_p, stays on the CPU (sparse x sparse)
     cand_head, cand_tail = cand_skill[:, head].tocsr(), cand_skill[:, tail].tocsr()
+    tail_dev = _csr_to_torch(scaled[:, tail].tocsr(), device) if tail_on_device and len(tail) else None
+    tail_t = scaled[:, tail].T.tocsr() if tail_dev is None else None  # n_tail x n_p on the CPU (sparse x sparse)
 
     def to_dev(a: np.ndarray, dtype=np.float32):  # noqa: ANN001, ANN202
         return torch.from_numpy(np.ascontiguousarray(a, dtype=dtype)).to(device)
@@ -321,11 +341,17 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
         for b in range(0, n_c, block):
             e = min(b + block, n_c)
             score = torch.from_numpy(cand_head[b:e].toarray()).to(device) @ head_t  # w_cov * coverage (head)
-            extra = (cand_tail[b:e] @ tail_t).tocoo()
-            if extra.nnz:
-                rows = torch.from_numpy(extra.row.astype(np.int64)).to(device)
-                cols = torch.from_numpy(extra.col.astype(np.int64)).to(device)
-                score.index_put_((rows, cols), torch.from_numpy(extra.data).to(device), accumulate=True)
+            if tail_dev is not None:  # n_p x n_tail (sparse) @ n_tail x rows (dense, filled on the device)
+                blk = cand_tail[b:e].tocoo()
+                dense_tail = torch.zeros((len(tail), e - b), device=device)
+                dense_tail[to_dev(blk.col, np.int64), to_dev(blk.row, np.int64)] = to_dev(blk.data)
+                score.add_(torch.sparse.mm(tail_dev, dense_tail).T)
+            else:
+                extra = (cand_tail[b:e] @ tail_t).tocoo()
+                if extra.nnz:
+                    rows = torch.from_numpy(extra.row.astype(np.int64)).to(device)
+                    cols = torch.from_numpy(extra.col.astype(np.int64)).to(device)
+                    score.index_put_((rows, cols), torch.from_numpy(extra.data).to(device), accumulate=True)
             parts = []
             for t, pt in zip(dense, post_dense):  # w * clip(cos, 0, 1)
                 parts.append((to_dev(t.cand[b:e]) @ pt).clamp_(0, t.weight))
@@ -347,6 +373,19 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
             out[f"{side}_{n}"] = out[f"{side}_{n}"] / weights[n] if weights[n] else np.zeros_like(rest)
         out[f"{side}_cov"] = rest / w_cov if w_cov else np.zeros_like(rest)
     return out
+
+
+def _csr_to_torch(m, device: str):  # noqa: ANN001, ANN202 - scipy CSR in, torch sparse CSR out
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(torch.from_numpy(m.indptr.astype(np.int64)),
+                                       torch.from_numpy(m.indices.astype(np.int64)),
+                                       torch.from_numpy(m.data.astype(np.float32)), size=m.shape,
+                                       check_invariants=False).to(device)
 
 
 def profile_terms(cand: Profiles, post: Profiles, weights: MatchWeights) -> tuple[DenseTerm | LookupTerm, ...]:

@@ -244,8 +244,10 @@ def test_top_k_both_ways_equals_brute_force_on_random_data(tmp_path, monkeypatch
     assert len(out) <= 3 * (len(cand_ids) + len(post_ids))
 
 
-def test_head_and_tail_coverage_split_is_exact() -> None:
-    """However many skills go to the dense head, the scores are the same (the sparse tail adds the rest)."""
+@pytest.mark.parametrize("tail_on_device", [False, True])
+def test_head_and_tail_coverage_split_is_exact(tail_on_device: bool) -> None:
+    """However many skills go to the dense head, the scores are the same (the sparse tail adds the rest), whether
+    the tail product runs in scipy (the CPU default) or as torch's sparse x dense product (the CUDA default)."""
     from scipy import sparse
 
     from skillmatch.matching.engine import topk_both_ways
@@ -260,7 +262,8 @@ def test_head_and_tail_coverage_split_is_exact() -> None:
     cov = (cand @ post.T).toarray() / denom
     score = 0.35 * cov + 0.65 * np.clip(ce @ pe.T, 0, 1)
     for head in (0, 5, 60):
-        t = topk_both_ways(cand, post, denom, ce, pe, 4, 4, 0.35, 0.65, head_skills=head, block=9)
+        t = topk_both_ways(cand, post, denom, ce, pe, 4, 4, 0.35, 0.65, head_skills=head, block=9,
+                           tail_on_device=tail_on_device)
         assert np.allclose(t["c_score"], -np.sort(-score, axis=1)[:, :4], atol=1e-5)
         assert np.allclose(t["c_cov"], np.take_along_axis(cov, t["c_idx"], 1), atol=1e-5)
         assert np.allclose(t["p_score"], -np.sort(-score, axis=0)[:4], atol=1e-5)

@@ -46,24 +46,61 @@ def load_encoder(device: str = "auto"):  # noqa: ANN201 - SentenceTransformer is
     """The sentence encoder on ``device`` (cached per process)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    dev = resolve_device(device)
+    # On a GPU the host's tokeniser is what the device waits on: all cores there took the linker from 6.9k to
+    # 11.3k sentences/s on an H200 (benchmarks/RESULTS.md). On the CPU the model needs the cores.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "true" if dev.startswith("cuda") else "false")
     from sentence_transformers import SentenceTransformer
 
-    dev = resolve_device(device)
     model = SentenceTransformer(str(model_path()), device=dev)
     model.max_seq_length = 64  # skills sit in short spans; 64 tokens halves CPU cost against 128
+    if dev.startswith("cuda"):
+        model.half()  # fp16 on the GPU's tensor cores; embeddings come back as float32 (see encode)
     log.info("encoder %s loaded on %s", ENCODER_NAME, dev)
     return model
 
 
-def encode(texts: list[str], device: str = "auto", batch_size: int = 128) -> np.ndarray:
-    """L2-normalised float32 embeddings, one row per text."""
+def encode(texts: list[str], device: str = "auto", batch_size: int = 128, direct: bool | None = None) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text.
+
+    ``direct`` (the default on CUDA) runs the model's three modules by hand (:func:`_encode_direct`); otherwise
+    ``SentenceTransformer.encode`` does (the CPU default, which the label caches were built with).
+    """
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     model = load_encoder(device)
+    if str(model.device).startswith("cuda") if direct is None else direct:
+        return _encode_direct(model, texts, batch_size)
     emb = model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
                        show_progress_bar=False)
     return emb.astype(np.float32, copy=False)
+
+
+def _encode_direct(model, texts: list[str], batch_size: int) -> np.ndarray:  # noqa: ANN001 - SentenceTransformer
+    """What ``SentenceTransformer.encode`` computes for all-MiniLM-L6-v2 (transformer, mean pooling over the
+    attention mask, L2 normalisation), batched longest first, with the results kept on the device until the end.
+
+    ``SentenceTransformer.encode`` copies every batch back to the host, so on a GPU each batch waits for the one
+    before; here the host tokenises the next batch while the device runs the current one (measured on an H200:
+    benchmarks/RESULTS.md, "Extraction on a GPU").
+    """
+    import torch
+
+    tokenizer, bert = model.tokenizer, model[0].auto_model
+    dev = next(bert.parameters()).device
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    out = torch.empty((len(texts), bert.config.hidden_size), device=dev, dtype=torch.float32)
+    with torch.inference_mode():
+        for b in range(0, len(texts), batch_size):
+            idx = order[b:b + batch_size]
+            enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=model.max_seq_length,
+                            return_tensors="pt")
+            mask = enc["attention_mask"].to(dev)
+            hidden = bert(input_ids=enc["input_ids"].to(dev), attention_mask=mask).last_hidden_state.float()
+            m = mask.unsqueeze(-1).float()
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            out[torch.from_numpy(idx).to(dev)] = torch.nn.functional.normalize(pooled, dim=1)
+    return out.cpu().numpy()
 
 
 def split_sentences(text: str, max_len: int = 400) -> list[tuple[int, int]]:

@@ -236,3 +236,16 @@ def test_in_steps_logs_progress_and_keeps_order(caplog: pytest.LogCaptureFixture
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("doubling:")]
     assert len(progress) == 9 and progress[-1].startswith("doubling: 25/25 (100%)")
     assert in_steps(items[:3], lambda part: part, "quiet", min_items=10) == items[:3]
+
+
+def test_direct_encoder_path_matches_sentence_transformers() -> None:
+    """The hand-run path (the CUDA default: transformer, mean pooling, L2 norm, results kept on the device) gives
+    the SentenceTransformer embeddings, whatever the batch split and length order; tested on the CPU."""
+    texts = ["Python and SQL for data pipelines.", "Must have", "Experience with Kubernetes, Terraform and AWS "
+             "in production environments, on call included.", "Excel", "Go", "Strong communication skills."]
+    ref = encode(texts, "cpu", direct=False)
+    for batch in (1, 4, 128):
+        got = encode(texts, "cpu", batch_size=batch, direct=True)
+        assert got.dtype == np.float32 and got.shape == ref.shape
+        np.testing.assert_allclose(got, ref, atol=2e-6)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-6)

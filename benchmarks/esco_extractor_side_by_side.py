@@ -133,23 +133,33 @@ def load_decorte(decorte_dir: Path, uri_by_label: dict[str, str]) -> list[Senten
     return out
 
 
-def posting_sentences(postings_dir: Path, n: int, min_chars: int = 30, max_chars: int = 400) -> list[str]:
-    """The first ``n`` distinct sentences of ``min_chars``-``max_chars`` characters of the postings' descriptions
-    (CSV files in name order, rows in file order), split at ``.!?;`` + space, at a lower-case letter's full stop
-    glued to a capital (``descriptionA``) and at line breaks."""
-    split = re.compile(r"(?<=[.!?;])\s+|(?<=[a-z][.!?])(?=[A-Z])|\s*[\r\n]+\s*")
+def descriptions(postings_dir: Path):  # noqa: ANN201 - yields (row id, description)
+    """(``<file stem>-<row>``, description) of every row of the folder's CSV files, in name and file order; the
+    description column is ``description`` (LinkedIn) or ``Job Description`` (Glassdoor)."""
     csv.field_size_limit(1 << 24)
-    seen: dict[str, None] = {}
     for path in sorted(postings_dir.glob("*.csv")):
         with open(path, encoding="utf-8-sig", newline="") as f:
-            for row in csv.DictReader(f):
-                for part in split.split(row.get("description") or ""):
-                    part = " ".join(part.split())
-                    if min_chars <= len(part) <= max_chars and part not in seen:
-                        seen[part] = None
-                        if len(seen) == n:
-                            return list(seen)
-    raise ValueError(f"only {len(seen)} sentences of {min_chars}-{max_chars} characters in {postings_dir}")
+            for i, row in enumerate(csv.DictReader(f)):
+                yield f"{path.stem}-{i}", row.get("description") or row.get("Job Description") or ""
+
+
+def posting_sentences(postings_dir: Path, n: int, min_chars: int = 30, max_chars: int = 400,
+                      exact: bool = True) -> list[str]:
+    """The first ``n`` distinct sentences of ``min_chars``-``max_chars`` characters of the postings' descriptions
+    (CSV files in name order, rows in file order), split at ``.!?;`` + space, at a lower-case letter's full stop
+    glued to a capital (``descriptionA``) and at line breaks; fewer than ``n`` is an error when ``exact``."""
+    split = re.compile(r"(?<=[.!?;])\s+|(?<=[a-z][.!?])(?=[A-Z])|\s*[\r\n]+\s*")
+    seen: dict[str, None] = {}
+    for _id, text in descriptions(postings_dir):
+        for part in split.split(text):
+            part = " ".join(part.split())
+            if min_chars <= len(part) <= max_chars and part not in seen:
+                seen[part] = None
+                if len(seen) == n:
+                    return list(seen)
+    if exact:
+        raise ValueError(f"only {len(seen)} sentences of {min_chars}-{max_chars} characters in {postings_dir}")
+    return list(seen)
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -15,6 +15,7 @@ process so peak memory is its own:
              of resumes and postings changed, the incremental recompute (``matching.incremental``).
 
   .venv/bin/python benchmarks/match_speed.py [--sizes 10000 100000] [--device cpu|cuda] [--skip-baseline-above N]
+      [--systems torch.mm ours ...]   (MATCH_PROFILE=PREFIX writes cProfile's top functions of "ours" to PREFIX-N.txt)
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def _load(folder: Path):  # noqa: ANN202
 def run_ours(folder: Path, device: str) -> dict:
     import torch  # noqa: F401 - imported before the clock starts, as for run_mm (the engine imports it lazily)
 
-    from skillmatch.matching.engine import block_rows, topk_both_ways
+    from skillmatch.matching.engine import block_cells, block_rows, topk_both_ways
 
     cand, post, ce, pe = _load(folder)
     df = np.asarray((post > 0).sum(0)).ravel()
@@ -95,21 +96,38 @@ def run_ours(folder: Path, device: str) -> dict:
     weight = post.multiply(idf).tocsr()
     total = np.asarray(weight.sum(1)).ravel()
     denom = np.where(total > 0, np.maximum(total, 3 * idf[df > 0].mean()), np.inf).astype(np.float32)
+    if device.startswith("cuda"):  # CUDA context, cuBLAS / cuSPARSE handles: out of the clock, as for run_mm
+        topk_both_ways(cand[:64], weight[:64], denom[:64], ce[:64], pe[:64], K, K, 0.35, 0.65, device)
+        _sync(device)
+    prof = None
+    if os.environ.get("MATCH_PROFILE"):  # where the time goes: cProfile's top functions by own time
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     t = time.perf_counter()
     out = topk_both_ways(cand, weight, denom, ce, pe, K, K, 0.35, 0.65, device)
     _sync(device)
-    return {"seconds": time.perf_counter() - t, "block_rows": block_rows(post.shape[0]),
+    if prof is not None:
+        import pstats
+
+        prof.disable()
+        with open(f"{os.environ['MATCH_PROFILE']}-{len(pe)}.txt", "w") as f:
+            pstats.Stats(prof, stream=f).sort_stats("tottime").print_stats(25)
+    return {"seconds": time.perf_counter() - t, "block_rows": block_rows(post.shape[0], block_cells(device) // 2),
             "check": float(out["c_score"][:, 0].mean())}
 
 
 def run_mm(folder: Path, device: str) -> dict:
     import torch
 
-    from skillmatch.matching.engine import block_rows
+    from skillmatch.matching.engine import block_cells, block_rows
 
     _, _, ce, pe = _load(folder)
-    block = block_rows(len(pe))
+    block = block_rows(len(pe), block_cells(device))  # the CPU's 16M cells; on CUDA the engine's blocks
     p = torch.from_numpy(pe).to(device)
+    if device.startswith("cuda"):
+        float((torch.from_numpy(ce[:block]).to(device) @ p.T)[0, 0])  # warm-up: context, cuBLAS handle, kernel
     acc = 0.0
     t = time.perf_counter()
     with torch.inference_mode():
@@ -159,6 +177,9 @@ def run_incremental(folder: Path, device: str) -> dict:
     c_ids, p_ids = list(cs), list(ps)
     facts = pd.DataFrame([(p, x) for p, sk in ps.items() for x in sk], columns=["doc_id", "skill_id"])
     model = inc.fit_scoring_model(facts, pe, ce)
+    if device.startswith("cuda"):  # CUDA context and library handles out of the clock
+        top_k_matches(cs, ps, model.idf, model.centred(ce[:64]), model.centred(pe[:64]), c_ids[:64], p_ids[:64],
+                      settings)
     t = time.perf_counter()
     cce, ppe = model.centred(ce), model.centred(pe)
     before = top_k_matches(cs, ps, model.idf, cce, ppe, c_ids, p_ids, settings)
@@ -182,6 +203,10 @@ def run_incremental(folder: Path, device: str) -> dict:
             "rescored": d.summary()}
 
 
+def _secs(x: float) -> str:
+    return f"{x:.1f}" if x >= 10 else f"{x:.3f}"
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -189,7 +214,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-RUNNERS = {"ours": run_ours, "torch.mm": run_mm, "baseline": run_baseline, "incremental": run_incremental}
+RUNNERS = {"torch.mm": run_mm, "ours": run_ours, "baseline": run_baseline, "incremental": run_incremental}
 
 
 def _child(name: str, folder: str, device: str) -> None:
@@ -209,6 +234,7 @@ def main() -> None:
     ap.add_argument("--data-dir", default=os.environ.get("SKILLMATCH_DATA_DIR", "data"))
     ap.add_argument("--skip-baseline-above", type=int, default=None,
                     help="do not run the baseline above this size (it is the slowest by far)")
+    ap.add_argument("--systems", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -225,7 +251,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             law = generate(n, Path(tmp), Path(a.data_dir))
             mm = None
-            for name in ("torch.mm", "ours", "baseline", "incremental"):
+            for name in a.systems:
                 if name == "baseline" and a.skip_baseline_above and n > a.skip_baseline_above:
                     print(f"| {n:,} | {name} | not run (--skip-baseline-above) | | | |", flush=True)
                     continue
@@ -239,10 +265,10 @@ def main() -> None:
                 mm = r["seconds"] if name == "torch.mm" else mm
                 ratio = f"{r['seconds'] / mm:.2f}" if mm else ""
                 mem = f"{r['peak_rss_mib']:,.0f}" + (f" (GPU {r['peak_gpu_mib']:,.0f})" if "peak_gpu_mib" in r else "")
-                print(f"| {n:,} | {name} | {r['seconds']:.1f} | {ratio} | {mem} | {r['block_rows'] or ''} |",
+                print(f"| {n:,} | {name} | {_secs(r['seconds'])} | {ratio} | {mem} | {r['block_rows'] or ''} |",
                       flush=True)
                 if name == "incremental":
-                    print(f"| {n:,} | full run, same path (id-keyed sets to fact rows) | {r['full_seconds']:.1f} | "
+                    print(f"| {n:,} | full run, same path (id-keyed sets to fact rows) | {_secs(r['full_seconds'])} | "
                           f"{r['full_seconds'] / mm:.2f} | | |" if mm else "", flush=True)
                     incremental_notes.append(f"{n:,}: 1 % changed -> rescored {r['rescored']}")
         print(f"\nskill sets: {law}")

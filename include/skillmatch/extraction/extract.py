@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from skillmatch.config import Settings
 from skillmatch.extraction.alias import AliasMatcher
 from skillmatch.extraction.encoder import (ENCODER_NAME, concept_label_embeddings, encode, label_embeddings,
                                            resolve_device, split_sentences)
+from skillmatch.extraction.text_cache import TextCache
 
 log = logging.getLogger(__name__)
 
@@ -166,14 +168,31 @@ class SkillIndex:
         return mask
 
 
+@dataclass
+class TextCaches:
+    """The per-text caches an extraction reads and fills (:mod:`skillmatch.extraction.text_cache`): encoder
+    vectors of sentences and spans, and the tagger's spans of sentences (None without a tagger)."""
+
+    embedding: TextCache
+    tags: TextCache | None = None
+
+    def save(self) -> None:
+        for c in (self.embedding, self.tags):
+            if c is not None:
+                c.save()
+                log.info(c.summary())
+
+
 def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, whole_text: bool = False,
-                     link_sentences: bool = True) -> tuple[pd.DataFrame, np.ndarray | None]:
+                     link_sentences: bool = True,
+                     caches: TextCaches | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Every skill mention of ``docs`` (columns doc_id, text), one per span; returns (mentions, doc embeddings).
 
     Doc embeddings are the normalised mean of the first ``max_sentences_per_doc`` sentence embeddings. The tagger
     reads each sentence (so boilerplate repeated across documents is tagged once) or, with ``whole_text``, each
     document in windows of words (what the ad-hoc CLI does: no sentence cap, no split inside a span). Without
-    ``link_sentences`` no sentence is encoded: no ``sentence-linker`` mention, and None for the embeddings.
+    ``link_sentences`` no sentence is encoded: no ``sentence-linker`` mention, and None for the embeddings. With
+    ``caches``, texts an earlier run encoded or tagged are served from them (the nightly stage).
     """
     t0 = time.time()
     rows: list[dict[str, object]] = []
@@ -190,8 +209,8 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, 
                          "score": 1.0, "method": "alias"})
     doc_emb, n_sent = None, 0
     if link_sentences:
-        doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows)
-    n_spans = _tagged_spans(doc_ids, texts, sentences, index, settings, rows, whole_text)
+        doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows, caches)
+    n_spans = _tagged_spans(doc_ids, texts, sentences, index, settings, rows, whole_text, caches)
     mentions = _merge_spans(pd.DataFrame(rows, columns=[c for c in MENTION_COLUMNS if c not in _DERIVED]))
     mentions["preferred_label"] = mentions["skill_id"].map(index.labels)
     dt = time.time() - t0
@@ -213,9 +232,10 @@ def extract_spans(docs: pd.DataFrame, index: SkillIndex, settings: Settings) -> 
     return mentions[mentions["tagged"]] if index.tagger is not None else mentions[mentions["method"] == "alias"]
 
 
-def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
+                      caches: TextCaches | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Skill facts of ``docs``: one row per (doc, skill) with the best evidence; returns (facts, doc embeddings)."""
-    mentions, doc_emb = extract_mentions(docs, index, settings)
+    mentions, doc_emb = extract_mentions(docs, index, settings, caches=caches)
     linked = mentions[(mentions["method"] != "tagger+linker") | (mentions["score"] >= settings.link_threshold)]
     return _dedupe(linked)[MENTION_COLUMNS], doc_emb
 
@@ -240,8 +260,17 @@ def _sentence_of(starts: list[int], pos: int) -> int:
     return max(0, bisect.bisect_right(starts, pos) - 1)
 
 
+def _encoded(texts: list[str], index: SkillIndex, caches: TextCaches | None) -> np.ndarray:
+    """Encoder vectors of ``texts`` (rows in order), through the cache when there is one."""
+    if caches is None:
+        return encode(texts, index.device)
+    return np.asarray(caches.embedding.through(texts, lambda todo: encode(todo, index.device)),
+                      dtype=np.float32).reshape(-1, 384)
+
+
 def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list[tuple[int, int]]],
-                      index: SkillIndex, settings: Settings, rows: list[dict[str, object]]) -> tuple[np.ndarray, int]:
+                      index: SkillIndex, settings: Settings, rows: list[dict[str, object]],
+                      caches: TextCaches | None = None) -> tuple[np.ndarray, int]:
     """Encode each distinct sentence once; add sentence-linker mentions; return (doc embeddings, sentences)."""
     owner: list[tuple[int, int, int, int]] = []
     for d, spans in enumerate(sentences):
@@ -251,7 +280,7 @@ def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list
     if not owner:
         return doc_emb, 0
     uniq, inverse = np.unique([texts[d][s:e] for d, _, s, e in owner], return_inverse=True)
-    emb = np.asarray(in_steps(list(uniq), lambda part: encode(part, index.device), "encoding sentences"),
+    emb = np.asarray(in_steps(list(uniq), lambda part: _encoded(part, index, caches), "encoding sentences"),
                      dtype=np.float32).reshape(-1, 384)
     np.add.at(doc_emb, np.array([o[0] for o in owner]), emb[inverse])
     norms = np.linalg.norm(doc_emb, axis=1, keepdims=True)
@@ -267,7 +296,8 @@ def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list
 
 
 def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tuple[int, int]]],
-                  index: SkillIndex, settings: Settings, rows: list[dict[str, object]], whole_text: bool) -> int:
+                  index: SkillIndex, settings: Settings, rows: list[dict[str, object]], whole_text: bool,
+                  caches: TextCaches | None = None) -> int:
     """Tag each distinct sentence once, link each distinct span text to its nearest concept, add the mentions."""
     tagger = index.tagger
     if tagger is None:
@@ -280,12 +310,13 @@ def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tup
     if not owner:
         return 0
     uniq, inverse = np.unique([texts[d][s:e] for d, _, s, e in owner], return_inverse=True)
-    tagged = in_steps(list(uniq), tagger.tag, "tagging sentences")
+    tag = tagger.tag if caches is None or caches.tags is None else (lambda part: caches.tags.through(part, tagger.tag))
+    tagged = in_steps(list(uniq), tag, "tagging sentences")
     found = [(d, si, s + a, s + b) for (d, si, s, _), u in zip(owner, inverse) for a, b, _typ, _c in tagged[u]]
     if not found:
         return 0
     span_text, span_inv = np.unique([texts[d][a:b] for d, _, a, b in found], return_inverse=True)
-    scores, idx = index.rank(encode(list(span_text), index.device), top_k=1, by_surface=True)
+    scores, idx = index.rank(_encoded(list(span_text), index, caches), top_k=1, by_surface=True)
     for (d, si, a, b), u in zip(found, span_inv):
         si = si if si >= 0 else _sentence_of([s for s, _ in sentences[d]], a)
         rows.append({"doc_id": doc_ids[d], "skill_id": index.dim_skill["skill_id"].iat[int(idx[u, 0])],

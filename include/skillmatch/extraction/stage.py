@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.extraction.extract import SkillIndex, extract_documents
+from skillmatch.extraction.encoder import ENCODER_NAME
+from skillmatch.extraction.extract import SkillIndex, TextCaches, extract_documents
+from skillmatch.extraction.text_cache import TextCache, compact
 from skillmatch.lake import read_parquet, remove_tree, safe_name, write_json_atomic, write_parquet_atomic
 from skillmatch.taxonomy.build import read_dim_skill
 
@@ -60,9 +62,28 @@ def _plan(settings: Settings, entity: str, index: SkillIndex) -> _Plan:
     return _Plan(docs, todo, reuse_ids, old_fact, old_emb, version)
 
 
-def _extract(todo: pd.DataFrame, index: SkillIndex, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(mentions, embeddings) of the documents in ``todo``, each row with its document's content key."""
-    mentions, emb = extract_documents(todo[["doc_id", "text"]], index, settings)
+def text_caches(settings: Settings, entity: str, index: SkillIndex) -> TextCaches:
+    """The entity's per-text caches for the index's encoder and tagger (keyed by their versions and precision)."""
+    from skillmatch.extraction.encoder import model_path
+
+    precision = "fp16" if index.device.startswith("cuda") else "fp32"
+    weights = model_path() / "model.safetensors"
+    encoder_key = f"{ENCODER_NAME}-{weights.stat().st_size if weights.exists() else 0}-{precision}"
+    tagger = index.tagger
+    root = settings.lake("gold", "_cache", entity)
+    return TextCaches(TextCache(root / safe_name(f"embedding-{encoder_key}"), "embedding"),
+                      None if tagger is None else TextCache(root / safe_name(f"tags-{tagger.version}-{precision}"),
+                                                            "tags"))
+
+
+def _extract(todo: pd.DataFrame, index: SkillIndex, settings: Settings,
+             entity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(mentions, embeddings) of the documents in ``todo``, each row with its document's content key; texts an
+    earlier run encoded or tagged come from the entity's text caches, and what this one computed is added."""
+    caches = text_caches(settings, entity, index) if len(todo) else None
+    mentions, emb = extract_documents(todo[["doc_id", "text"]], index, settings, caches)
+    if caches is not None:
+        caches.save()
     mentions = mentions.merge(todo[["doc_id", "content_key"]], on="doc_id")
     new_emb = pd.DataFrame({"doc_id": todo["doc_id"], "content_key": todo["content_key"],
                             "embedding": list(emb.astype(np.float32))})
@@ -83,17 +104,24 @@ def _write(settings: Settings, entity: str, plan: _Plan, mentions: pd.DataFrame,
     write_parquet_atomic(mentions, settings.lake("gold", f"{fact}.parquet"))
     write_parquet_atomic(new_emb.sort_values("doc_id").reset_index(drop=True),
                          settings.lake("gold", f"embedding_{entity}.parquet"))
+    for folder in _cache_folders(settings, entity):  # the one writer of this entity now: fold small parts
+        compact(folder)
     counts = {"documents": len(plan.docs), "extracted": len(plan.todo), "cached": len(plan.reuse_ids),
               "skill_rows": len(mentions), "documents_with_skills": int(mentions["doc_id"].nunique())}
     log.info("extract %s: %s", entity, counts)
     return counts
 
 
+def _cache_folders(settings: Settings, entity: str) -> list:
+    root = settings.lake("gold", "_cache", entity)
+    return [f for f in root.iterdir() if f.is_dir()] if root.exists() else []
+
+
 def extract_entity(settings: Settings, entity: str, index: SkillIndex | None = None) -> dict[str, int]:
     """Extract skills for every silver document of ``entity`` ("postings" or "resumes") in this process."""
     index = index or SkillIndex(read_dim_skill(settings), settings)
     plan = _plan(settings, entity, index)
-    mentions, new_emb = _extract(plan.todo, index, settings)
+    mentions, new_emb = _extract(plan.todo, index, settings, entity)
     return _write(settings, entity, plan, mentions, new_emb)
 
 
@@ -151,7 +179,7 @@ def extract_shard(settings: Settings, entity: str, run_id: str, shard: int) -> d
     part = silver.rename(columns={id_col: "doc_id"}).set_index("doc_id").reindex(ids).dropna(subset=["text"])
     part = part.reset_index()
     index = SkillIndex(read_dim_skill(settings), settings)
-    mentions, new_emb = _extract(part, index, settings)
+    mentions, new_emb = _extract(part, index, settings, entity)
     m_file, e_file = _shard_files(folder, shard, shards)
     write_parquet_atomic(mentions, m_file)
     write_parquet_atomic(new_emb, e_file)

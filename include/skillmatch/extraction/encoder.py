@@ -82,7 +82,7 @@ def _encode_direct(model, texts: list[str], batch_size: int) -> np.ndarray:  # n
 
     ``SentenceTransformer.encode`` copies every batch back to the host, so on a GPU each batch waits for the one
     before; here the host tokenises the next batch while the device runs the current one (measured on an H200:
-    benchmarks/RESULTS.md, "Extraction on a GPU").
+    benchmarks/RESULTS.md, "On a GPU").
     """
     import torch
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import bisect
 import logging
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from skillmatch.config import Settings
 from skillmatch.extraction.alias import AliasMatcher
 from skillmatch.extraction.encoder import (ENCODER_NAME, concept_label_embeddings, encode, label_embeddings,
                                            resolve_device, split_sentences)
-from skillmatch.extraction.text_cache import TextCache
+from skillmatch.extraction.text_cache import TextCaches
 
 log = logging.getLogger(__name__)
 
@@ -166,21 +165,6 @@ class SkillIndex:
         mask = torch.zeros(len(self.dim_skill), dtype=torch.bool, device=self.device)
         mask[torch.from_numpy(np.asarray(restrict, dtype=np.int64)).to(self.device)] = True
         return mask
-
-
-@dataclass
-class TextCaches:
-    """The per-text caches an extraction reads and fills (:mod:`skillmatch.extraction.text_cache`): encoder
-    vectors of sentences and spans, and the tagger's spans of sentences (None without a tagger)."""
-
-    embedding: TextCache
-    tags: TextCache | None = None
-
-    def save(self) -> None:
-        for c in (self.embedding, self.tags):
-            if c is not None:
-                c.save()
-                log.info(c.summary())
 
 
 def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, whole_text: bool = False,

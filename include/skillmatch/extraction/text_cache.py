@@ -6,8 +6,9 @@ this one skips the texts of new or changed documents that an earlier run already
 
 - ``embedding``: the sentence encoder's vector of a sentence or span, keyed by the encoder (name, weights size and
   precision: fp16 on CUDA, fp32 on the CPU) and the text's hash;
-- ``tags``: the tagger's spans of a sentence (word-window offsets, type, confidence before the threshold), keyed
-  by the tagger version and precision and the text's hash.
+- ``tags``: the tagger's spans of a sentence (character offsets, type, confidence; those above the tagger's
+  calibrated threshold, which is part of its version), keyed by the tagger version and precision and the text's
+  hash.
 
 Each kind lives in ``gold/_cache/<entity>/<kind>-<model key>/`` as Parquet parts (``key``, ``value``); a run
 adds one part with what it computed (a sharded run one per shard), and the merge compacts the parts when they
@@ -20,6 +21,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -82,6 +84,22 @@ class TextCache:
         total = self.hits + self.computed
         share = 100 * self.hits / max(total, 1)
         return f"{self.kind} cache: {self.hits:,} of {total:,} texts served ({share:.0f} %), {self.computed:,} computed"
+
+
+@dataclass
+class TextCaches:
+    """The per-text caches one extraction reads and fills: encoder vectors of sentences and spans, and the
+    tagger's spans of sentences (None without a tagger)."""
+
+    embedding: TextCache
+    tags: TextCache | None = None
+
+    def save(self) -> None:
+        """Write both caches' new entries and log their hit rates."""
+        for c in (self.embedding, self.tags):
+            if c is not None:
+                c.save()
+                log.info(c.summary())
 
 
 def compact(folder, max_parts: int = MAX_PARTS) -> int:  # noqa: ANN001 - Path or UPath

@@ -244,10 +244,9 @@ def test_top_k_both_ways_equals_brute_force_on_random_data(tmp_path, monkeypatch
     assert len(out) <= 3 * (len(cand_ids) + len(post_ids))
 
 
-@pytest.mark.parametrize("tail_on_device", [False, True])
-def test_head_and_tail_coverage_split_is_exact(tail_on_device: bool) -> None:
-    """However many skills go to the dense head, the scores are the same (the sparse tail adds the rest), whether
-    the tail product runs in scipy (the CPU default) or as torch's sparse x dense product (the CUDA default)."""
+def test_head_and_tail_coverage_split_is_exact() -> None:
+    """However many skills go to the dense head (the CUDA default) rather than the sparse product (all of them on
+    the CPU), the scores are the same."""
     from scipy import sparse
 
     from skillmatch.matching.engine import topk_both_ways
@@ -262,9 +261,53 @@ def test_head_and_tail_coverage_split_is_exact(tail_on_device: bool) -> None:
     cov = (cand @ post.T).toarray() / denom
     score = 0.35 * cov + 0.65 * np.clip(ce @ pe.T, 0, 1)
     for head in (0, 5, 60):
-        t = topk_both_ways(cand, post, denom, ce, pe, 4, 4, 0.35, 0.65, head_skills=head, block=9,
-                           tail_on_device=tail_on_device)
+        t = topk_both_ways(cand, post, denom, ce, pe, 4, 4, 0.35, 0.65, head_skills=head, block=9)
         assert np.allclose(t["c_score"], -np.sort(-score, axis=1)[:, :4], atol=1e-5)
         assert np.allclose(t["c_cov"], np.take_along_axis(cov, t["c_idx"], 1), atol=1e-5)
         assert np.allclose(t["p_score"], -np.sort(-score, axis=0)[:4], atol=1e-5)
         assert np.allclose(t["p_cov"], np.take_along_axis(cov, t["p_idx"], 0), atol=1e-5)
+
+
+@pytest.mark.parametrize("n,group", [(4096, 64), (640, 16), (1000, 64), (50, 8)])
+def test_top_k_down_equals_torch_topk(n: int, group: int) -> None:
+    """The grouped top-k per column gives torch.topk's values and indices: on random scores, with -inf pad rows,
+    with duplicated values, and (sizes that are no multiple of the group, too few groups) by falling back."""
+    import torch
+
+    from skillmatch.matching.engine import top_k_down
+
+    rng = np.random.default_rng(n)
+    score = torch.from_numpy(rng.normal(size=(n, 37)).astype(np.float32))
+    score[: n // 3, 5] = 2.0  # one column's maximum repeated across many groups: ties at the top
+    if n % group == 0:
+        score[-group:] = -torch.inf  # a pad group
+    s, i = top_k_down(score, 10, group)
+    ref_s, _ = torch.topk(score, 10, dim=0)
+    assert torch.equal(s, ref_s)
+    assert torch.equal(score.gather(0, i), s)  # the indices point at those values
+    assert all(len(set(i[:, c].tolist())) == 10 for c in range(score.shape[1]))  # ten distinct rows per column
+
+
+def test_top_k_both_ways_on_many_postings_equals_brute_force() -> None:
+    """Enough postings for the grouped candidate top-k (and a pad group): both sides equal the brute force."""
+    from scipy import sparse
+
+    from skillmatch.matching.engine import topk_both_ways
+
+    rng = np.random.default_rng(11)
+    n_c, n_p = 30, 3000
+    cand = sparse.random(n_c, 80, density=0.1, random_state=3, format="csr", dtype=np.float32)
+    post = sparse.random(n_p, 80, density=0.05, random_state=4, format="csr", dtype=np.float32)
+    denom = np.maximum(np.asarray(post.sum(1)).ravel(), 0.5).astype(np.float32)
+    ce = rng.normal(size=(n_c, 16)).astype(np.float32)
+    pe = rng.normal(size=(n_p, 16)).astype(np.float32)
+    ce /= np.linalg.norm(ce, axis=1, keepdims=True)
+    pe /= np.linalg.norm(pe, axis=1, keepdims=True)
+    cov = (cand @ post.T).toarray() / denom
+    score = 0.35 * cov + 0.65 * np.clip(ce.astype(float) @ pe.T.astype(float), 0, 1)
+    t = topk_both_ways(cand, post, denom, ce, pe, 10, 5, 0.35, 0.65, block=7)
+    assert np.array_equal(t["c_idx"], np.argsort(-score, axis=1, kind="stable")[:, :10])
+    assert np.allclose(t["c_score"], np.take_along_axis(score, t["c_idx"], 1), atol=1e-5)
+    assert np.allclose(t["c_sem"], np.clip(np.take_along_axis(ce @ pe.T, t["c_idx"], 1), 0, 1), atol=1e-5)
+    assert np.array_equal(t["p_idx"], np.argsort(-score, axis=0, kind="stable")[:5])
+    assert np.allclose(t["p_cov"], np.take_along_axis(cov, t["p_idx"], 0), atol=1e-5)

@@ -142,7 +142,10 @@ def run_mm(folder: Path, device: str) -> dict:
                 shape = (len(c), len(pe)) if way == "cand x post" else (len(pe), len(c))
                 if out is None or out.shape != shape:
                     out = torch.empty(shape, device=device)
-                torch.mm(c, pt, out=out) if way == "cand x post" else torch.mm(p, c.T, out=out)
+                if way == "cand x post":
+                    torch.mm(c, pt, out=out)
+                else:
+                    torch.mm(p, c.T, out=out)
                 acc += float(out[0, 0])  # keeps the product from being skipped
         _sync(device)
         times[way] = time.perf_counter() - t

@@ -12,7 +12,9 @@ Systems
             (``HF_HUB_OFFLINE=1``). It embeds its own ``skills.csv``/``occupations.csv`` once and pickles them
             into its site-packages folder (``data/*_embeddings.bin``); the first (warm-up) run pays for that.
     ours    ``skillmatch extract --input DOCS.jsonl --output OUT.jsonl`` with ``SKILLMATCH_DEVICE=cpu`` and a
-            private ``SKILLMATCH_DATA_DIR`` (``<workdir>/skillmatch-data``); the taxonomy parquet and the label
+            private ``SKILLMATCH_DATA_DIR`` (``<workdir>/skillmatch-data``), once per ``--precisions`` entry
+            (``SKILLMATCH_CPU_PRECISION``: fp32, and bf16 autocast, the default on CPUs with AVX512-BF16 or AMX;
+            ``auto`` is that default, whatever it resolves to); the taxonomy parquet and the label
             embeddings under it and the surface embeddings under ``models/cache`` are built once by the warm-up
             run, so the timed runs are steady state. Its prediction for a sentence is the set of output
             ``skill_id`` values that are ESCO skill URIs (``http://data.europa.eu/esco/skill/...``); O*NET ids
@@ -218,21 +220,21 @@ class Theirs:
 
 
 class Ours:
-    """``skillmatch extract`` from the project venv, CPU."""
+    """``skillmatch extract`` from the project venv, CPU, at one inference precision."""
 
-    name = "skillmatch extract (all output mentions)"
     cache_note = "built the taxonomy parquet and label embeddings in its private lake"
 
-    def __init__(self, cli: Path, work: Path, data_dir: Path) -> None:
-        self.cli, self.work, self.data_dir = cli, work, data_dir
+    def __init__(self, cli: Path, work: Path, data_dir: Path, precision: str = "auto") -> None:
+        self.cli, self.work, self.data_dir, self.precision = cli, work, data_dir, precision
+        self.name = f"skillmatch extract, {precision} (all output mentions)"
         self.env = {**os.environ, "SKILLMATCH_DEVICE": "cpu", "SKILLMATCH_DATA_DIR": str(data_dir),
-                    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+                    "SKILLMATCH_CPU_PRECISION": precision, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
     def run(self, tag: str, inp: Path) -> tuple[Run, dict[str, list[tuple[str, float]]]]:
         """Extract from ``inp``; return the run and the (ESCO URI, score) mentions per id."""
-        out = self.work / f"ours-{tag}.out.jsonl"
+        out = self.work / f"ours-{self.precision}-{tag}.out.jsonl"
         r = run_child([str(self.cli), "extract", "--input", str(inp), "--output", str(out)], self.env,
-                      self.work / f"ours-{tag}.stderr")
+                      self.work / f"ours-{self.precision}-{tag}.stderr")
         with open(out) as f:
             pred = {d["id"]: [(m["skill_id"], float(m["score"])) for m in d["mentions"]
                               if str(m["skill_id"]).startswith(ESCO_SKILL_PREFIX)] for d in map(json.loads, f)}
@@ -293,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--n-postings", type=int, default=2000)
     ap.add_argument("--cold-repeats", type=int, default=2)
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["auto", "fp32", "bf16"],
+                    help="SKILLMATCH_CPU_PRECISION of each run of ours")
     a = ap.parse_args(argv)
 
     work = a.work
@@ -305,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     pst = write_jsonl(work / "postings.jsonl", [{"id": f"p{i}", "text": t} for i, t in enumerate(posts)])
 
     theirs = Theirs(a.esco_python, work)
-    ours = Ours(a.skillmatch, work, work / "skillmatch-data")
-    systems = (theirs, ours)
+    ours_all = [Ours(a.skillmatch, work, work / "skillmatch-data", p) for p in a.precisions]
+    systems = (theirs, *ours_all)
     runs: dict[str, dict[str, object]] = {s.name: {"rss": []} for s in systems}
     notes: list[str] = []
 
@@ -337,14 +341,14 @@ def main(argv: list[str] | None = None) -> int:
 
     n_dec, n_pst = len(sents), len(posts)
     by_set = {k: [s for s in sents if s.set_name == k] for k in ("tech", "house")}
-    preds: dict[str, dict[str, set[str]]] = {
-        theirs.name: runs[theirs.name]["decorte_pred"],
-        ours.name: {k: {u for u, _ in v} for k, v in runs[ours.name]["decorte_pred"].items()},
-        f"skillmatch extract (mentions with score >= {LINK_THRESHOLD})":
-            {k: {u for u, sc in v if sc >= LINK_THRESHOLD} for k, v in runs[ours.name]["decorte_pred"].items()},
-    }
-    timing_of = {theirs.name: theirs.name, ours.name: ours.name,
-                 f"skillmatch extract (mentions with score >= {LINK_THRESHOLD})": ours.name}
+    preds: dict[str, dict[str, set[str]]] = {theirs.name: runs[theirs.name]["decorte_pred"]}
+    timing_of = {theirs.name: theirs.name}
+    for ours in ours_all:
+        floor = f"skillmatch extract, {ours.precision} (mentions with score >= {LINK_THRESHOLD})"
+        got = runs[ours.name]["decorte_pred"]
+        preds[ours.name] = {k: {u for u, _ in v} for k, v in got.items()}
+        preds[floor] = {k: {u for u, sc in v if sc >= LINK_THRESHOLD} for k, v in got.items()}
+        timing_of.update({ours.name: ours.name, floor: ours.name})
 
     rows = []
     rate: dict[str, tuple[float, float]] = {}
@@ -366,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     tagger = json.loads(promoted.read_text()).get("version", "?") if promoted.exists() else "none"
     gold_counts = {k: (len(v), sum(1 for s in v if s.gold), sum(len(s.gold) for s in v)) for k, v in by_set.items()}
     in_proc = {tag: n / runs[theirs.name][f"{tag}_inproc"] for tag, n in (("decorte", n_dec), ("postings", n_pst))}
-    x_dec = rate[ours.name][0] / rate[theirs.name][0]
-    x_pst = rate[ours.name][1] / rate[theirs.name][1]
+    ratios = "; ".join(f"{o.precision} {rate[o.name][0] / rate[theirs.name][0]:.2f}x on Decorte, "
+                       f"{rate[o.name][1] / rate[theirs.name][1]:.2f}x on the posting sentences" for o in ours_all)
 
     print(f"## ESCO extractor side by side ({dt.date.today().isoformat()})\n")
     print("| system | cold start (s) | sentences/s (Decorte) | sentences/s "
@@ -388,10 +392,9 @@ def main(argv: list[str] | None = None) -> int:
           "N / (wall of the N-sentence child - cold start). Peak RSS: max ru_maxrss over the system's timed children. "
           "Quality: micro precision over all sentences' predictions, recall over gold URIs (sentences with a "
           "non-empty gold set), F1 their harmonic mean; ours = ESCO skill URIs among the output skill_ids.")
-    print(f"- Throughput ratio ours / theirs: {x_dec:.2f}x on Decorte, {x_pst:.2f}x on the posting sentences "
-          f"(goal >= 10x). esco-skill-extractor in-process get_skills alone: {in_proc['decorte']:.1f} sentences/s "
-          f"on Decorte, {in_proc['postings']:.1f} on the posting sentences; its in-process load "
-          f"{theirs.last.get('load_s', float('nan')):.1f} s.")
+    print(f"- Throughput ratio ours / theirs: {ratios} (goal >= 10x). esco-skill-extractor in-process get_skills "
+          f"alone: {in_proc['decorte']:.1f} sentences/s on Decorte, {in_proc['postings']:.1f} on the posting "
+          f"sentences; its in-process load {theirs.last.get('load_s', float('nan')):.1f} s.")
     for n in notes:
         print(f"- {n}.")
     (work / "results.json").write_text(json.dumps({

@@ -25,6 +25,8 @@ Inputs are files so the same run works where the shared data is not (a GPU machi
   .venv/bin/python benchmarks/extraction_throughput.py --prepare .cache/bench-extraction
   .venv/bin/python benchmarks/extraction_throughput.py --sentences .cache/bench-extraction/sentences.txt \\
       --docs .cache/bench-extraction/postings.jsonl [--device cpu|cuda] [--n-sentences N] [--n-docs N]
+  (on the CPU, run it under SKILLMATCH_CPU_PRECISION=fp32 and =bf16 to compare the precisions; the header names
+  the one in use)
 """
 from __future__ import annotations
 
@@ -112,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     dev = encoder.resolve_device(a.device)
     gpu = torch.cuda.get_device_name(0) if dev.startswith("cuda") else "none"
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} · {platform.node()} · {os.cpu_count()} CPUs · torch "
-          f"{torch.__version__} ({torch.get_num_threads()} threads) · device {dev} · GPU {gpu}")
+          f"{torch.__version__} ({torch.get_num_threads()} threads) · device {dev} "
+          f"({encoder.inference_precision(dev)}; SKILLMATCH_CPU_PRECISION picks fp32 or bf16 on the CPU) · GPU {gpu}")
     print(f"# {len(sents):,} posting sentences (mean {np.mean([len(s) for s in sents]):.0f} chars), "
           f"{len(docs):,} postings (mean {docs['text'].str.len().mean():.0f} chars)")
     results: list[dict[str, object]] = []

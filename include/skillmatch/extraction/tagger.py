@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skillmatch.extraction.encoder import cpu_autocast, resolve_device
+
 log = logging.getLogger(__name__)
 
 SPAN_TYPES = ("skill", "knowledge")
@@ -185,8 +187,6 @@ class SpanTagger:
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        from skillmatch.extraction.encoder import resolve_device
-
         self.folder = Path(folder)
         self.meta = json.loads((self.folder / "meta.json").read_text())
         self.version = str(self.meta["version"])
@@ -218,7 +218,8 @@ class SpanTagger:
                     continue
                 enc = self.tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True,
                                      max_length=max_length, padding=True, return_tensors="pt")
-                logits = self.model(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
+                with cpu_autocast(self.device):
+                    logits = self.model(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
                 probs = logits.float().softmax(-1).cpu().numpy()
                 for row, i in enumerate(idx):
                     out[i] = [sp for sp in _decode(probs[row], enc.word_ids(row), len(words[i])) if sp[3] >= floor]
@@ -305,8 +306,6 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
-
-    from skillmatch.extraction.encoder import resolve_device
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     t0 = time.time()

@@ -707,9 +707,9 @@ def compute_matches(settings: Settings, prepared: bool = False, merged: tuple | 
 def document_profiles(settings: Settings, postings: pd.DataFrame, resumes: pd.DataFrame | None = None,
                       update_cache: bool = True) -> tuple[Profiles, Profiles]:
     """(postings' profiles, candidates' profiles) from the silver tables (resumes read when not given), titles
-    embedded. Title vectors are kept in ``gold/title_embedding.parquet`` (per encoder), so a run encodes only the
-    titles it has not seen; ``update_cache`` rewrites it with the titles in use now."""
-    from skillmatch.extraction.encoder import ENCODER_NAME
+    embedded. Title vectors are kept in ``gold/title_embedding.parquet`` (per encoder and precision), so a run
+    encodes only the titles it has not seen; ``update_cache`` rewrites it with the titles in use now."""
+    from skillmatch.extraction.encoder import encoder_id
     from skillmatch.matching.profile import candidate_profiles, posting_profiles, with_title_embeddings
 
     if resumes is None:
@@ -720,7 +720,7 @@ def document_profiles(settings: Settings, postings: pd.DataFrame, resumes: pd.Da
     known: dict[str, np.ndarray] = {}
     if cache_file.exists():
         cache = read_parquet(cache_file)
-        cache = cache[cache["encoder"] == ENCODER_NAME]
+        cache = cache[cache["encoder"] == encoder_id(device)]
         known = {t: np.asarray(v, dtype=np.float32) for t, v in zip(cache["title"], cache["embedding"])}
     post_prof = with_title_embeddings(posting_profiles(postings), device, known)
     cand_prof = with_title_embeddings(candidate_profiles(resumes), device, known)
@@ -732,7 +732,7 @@ def document_profiles(settings: Settings, postings: pd.DataFrame, resumes: pd.Da
                     used[t] = v
         if set(used) != set(known):
             titles = sorted(used)
-            write_parquet_atomic(pd.DataFrame({"title": titles, "encoder": ENCODER_NAME,
+            write_parquet_atomic(pd.DataFrame({"title": titles, "encoder": encoder_id(device),
                                                "embedding": [used[t].tolist() for t in titles]}), cache_file)
     return post_prof, cand_prof
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from skillmatch.config import Settings, load_settings
-from skillmatch.extraction.encoder import encode, split_sentences
+from skillmatch.extraction.encoder import encode, encoder_id, split_sentences
 from skillmatch.extraction.extract import MENTION_COLUMNS, SkillIndex, extract_documents, rank_sentences
 
 DIM_SKILL_COLUMNS = ["skill_id", "preferred_label", "aliases", "skill_type", "reuse_level", "description",
@@ -171,11 +171,12 @@ def test_rank_sentences_restricted_to_source(index: SkillIndex) -> None:
 def test_label_embeddings_cached_on_disk(index: SkillIndex, settings: Settings) -> None:
     emb = index.label_emb
     assert emb.shape == (len(tiny_dim_skill()), 384)
-    # keyed by encoder + taxonomy release, kept beside the models so that every lake on the machine reuses them
-    cached = [f for f in (settings.model_dir / "cache" / "label_embeddings").glob("*.npy")
-              if f"-{index.taxonomy_version}-{len(tiny_dim_skill())}.npy".replace(":", "_") in f.name]
-    assert len(cached) == 1 and not settings.lake("cache").exists()
-    np.testing.assert_array_equal(np.load(cached[0]), emb)
+    # keyed by encoder (and precision) + taxonomy release, kept beside the models so that every lake on the machine
+    # reuses them
+    key = f"{encoder_id(index.device)}-{index.taxonomy_version}-{len(tiny_dim_skill())}".replace(":", "_")
+    cached = settings.model_dir / "cache" / "label_embeddings" / f"{key}.npy"
+    assert cached.is_file() and not settings.lake("cache").exists()
+    np.testing.assert_array_equal(np.load(cached), emb)
 
 
 # --- split_sentences -------------------------------------------------------------------------------------

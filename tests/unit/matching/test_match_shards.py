@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from skillmatch.config import Settings, load_settings
-from skillmatch.extraction.encoder import ENCODER_NAME
+from skillmatch.extraction.encoder import encoder_id
 from skillmatch.lake import read_parquet, write_parquet_atomic
 from skillmatch.matching.engine import compute_matches
 from skillmatch.matching.shards import has_plan, match_shard, merge_match, plan_match
@@ -63,7 +63,7 @@ def _write_lake(root: Path, seed: int = 3) -> None:
                                        "relation": "broader", "taxonomy_version": "test"}),
                          root / "taxonomy" / "skill_relation.parquet")
     titles = sorted({t for t in p_titles} | {t for t in TITLES})
-    write_parquet_atomic(pd.DataFrame({"title": titles, "encoder": ENCODER_NAME, "embedding": unit(len(titles))}),
+    write_parquet_atomic(pd.DataFrame({"title": titles, "encoder": encoder_id("cpu"), "embedding": unit(len(titles))}),
                          root / "gold" / "title_embedding.parquet")
 
 

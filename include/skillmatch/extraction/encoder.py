@@ -8,6 +8,7 @@ the CPU computes it natively (AVX512-BF16 or AMX), else fp32, or what ``SKILLMAT
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -73,10 +74,34 @@ def cpu_autocast(device: str):  # noqa: ANN201 - a context manager
 
 
 def encoder_id(device: str) -> str:
-    """The encoder and the precision its vectors come from (cache keys, lineage): ``all-MiniLM-L6-v2`` in fp32,
-    else suffixed, e.g. ``all-MiniLM-L6-v2-bf16``."""
+    """The encoder and the precision its vectors come from (cache keys): :func:`encoder_name` in fp32, else
+    suffixed, e.g. ``all-MiniLM-L6-v2-bf16``."""
     precision = inference_precision(resolve_device(device))
-    return ENCODER_NAME if precision == "fp32" else f"{ENCODER_NAME}-{precision}"
+    return encoder_name() if precision == "fp32" else f"{encoder_name()}-{precision}"
+
+
+def encoder_name() -> str:
+    """Which weights encode (lineage and cache keys, without the precision): ``all-MiniLM-L6-v2`` for the packaged
+    model, else the folder's name and a fingerprint of its weights, so an encoder given by
+    ``SKILLMATCH_ENCODER_PATH`` never reads vectors another model cached (same name, same size: a fine-tune of the
+    same architecture)."""
+    return _encoder_name(str(model_path()))
+
+
+@lru_cache(maxsize=8)
+def _encoder_name(path: str) -> str:
+    if not os.environ.get("SKILLMATCH_ENCODER_PATH"):
+        return ENCODER_NAME
+    folder = Path(path)
+    weights = [f for f in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")) if f.is_file()]
+    if not weights:
+        raise FileNotFoundError(f"SKILLMATCH_ENCODER_PATH={path}: no *.safetensors or *.bin weights in that folder")
+    digest = hashlib.sha1()
+    for f in weights:
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(chunk)
+    return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 
 def model_path() -> Path:
@@ -89,9 +114,13 @@ def model_path() -> Path:
     return Path(get_model_path())
 
 
-@lru_cache(maxsize=2)
 def load_encoder(device: str = "auto"):  # noqa: ANN201 - SentenceTransformer is imported lazily
-    """The sentence encoder on ``device`` (cached per process)."""
+    """The sentence encoder (:func:`model_path`) on ``device``, cached per process and weights folder."""
+    return _load_encoder(device, str(model_path()))
+
+
+@lru_cache(maxsize=4)
+def _load_encoder(device: str, path: str):  # noqa: ANN202
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     dev = resolve_device(device)
@@ -100,23 +129,26 @@ def load_encoder(device: str = "auto"):  # noqa: ANN201 - SentenceTransformer is
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "true" if dev.startswith("cuda") else "false")
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(model_path()), device=dev)
+    model = SentenceTransformer(path, device=dev)
     model.max_seq_length = 64  # skills sit in short spans; 64 tokens halves CPU cost against 128
     if dev.startswith("cuda"):
         model.half()  # fp16 on the GPU's tensor cores; embeddings come back as float32 (see encode)
-    log.info("encoder %s loaded on %s (%s)", ENCODER_NAME, dev, inference_precision(dev))
+    name = encoder_name() if path == str(model_path()) else Path(path).name
+    log.info("encoder %s loaded on %s (%s)", name, dev, inference_precision(dev))
     return model
 
 
-def encode(texts: list[str], device: str = "auto", batch_size: int = 128, direct: bool | None = None) -> np.ndarray:
-    """L2-normalised float32 embeddings, one row per text.
+def encode(texts: list[str], device: str = "auto", batch_size: int = 128, direct: bool | None = None,
+           path: Path | None = None) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text, by the encoder (:func:`model_path`) or the
+    sentence-transformers folder ``path`` (a fine-tuned linker: :mod:`skillmatch.extraction.linker`).
 
     ``direct`` (the default on CUDA) runs the model's three modules by hand (:func:`_encode_direct`); otherwise
     ``SentenceTransformer.encode`` does (the CPU default, which the label caches were built with).
     """
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    model = load_encoder(device)
+    model = load_encoder(device) if path is None else _load_encoder(device, str(path))
     if str(model.device).startswith("cuda") if direct is None else direct:
         return _encode_direct(model, texts, batch_size)
     with cpu_autocast(str(model.device)):

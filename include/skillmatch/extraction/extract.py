@@ -26,7 +26,7 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.extraction.alias import AliasMatcher
-from skillmatch.extraction.encoder import (ENCODER_NAME, concept_label_embeddings, encode, encoder_id,
+from skillmatch.extraction.encoder import (concept_label_embeddings, encode, encoder_id, encoder_name,
                                            label_embeddings, resolve_device, split_sentences)
 from skillmatch.extraction.text_cache import TextCaches
 
@@ -94,7 +94,7 @@ class SkillIndex:
             from skillmatch.extraction.tagger import promoted_meta_version
 
             version = promoted_meta_version(self.settings.model_dir) if self.settings.use_tagger else None
-        return f"{EXTRACTOR_VERSION}:{ENCODER_NAME}:{version or 'no-tagger'}"
+        return f"{EXTRACTOR_VERSION}:{encoder_name()}:{version or 'no-tagger'}"
 
     @property
     def surface_emb(self) -> tuple[np.ndarray, np.ndarray]:

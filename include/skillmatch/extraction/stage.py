@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.extraction.encoder import ENCODER_NAME, inference_precision, model_path
+from skillmatch.extraction.encoder import encoder_name, inference_precision, model_path
 from skillmatch.extraction.extract import SkillIndex, extract_documents
 from skillmatch.extraction.text_cache import TextCache, TextCaches, compact
 from skillmatch.lake import read_parquet, remove_tree, safe_name, write_json_atomic, write_parquet_atomic
@@ -66,7 +66,7 @@ def text_caches(settings: Settings, entity: str, index: SkillIndex) -> TextCache
     """The entity's per-text caches for the index's encoder and tagger (keyed by their versions and precision)."""
     precision = inference_precision(index.device)
     weights = model_path() / "model.safetensors"
-    encoder_key = f"{ENCODER_NAME}-{weights.stat().st_size if weights.exists() else 0}-{precision}"
+    encoder_key = f"{encoder_name()}-{weights.stat().st_size if weights.exists() else 0}-{precision}"
     tagger = index.tagger
     root = settings.lake("gold", "_cache", entity)
     return TextCaches(TextCache(root / safe_name(f"embedding-{encoder_key}"), "embedding"),

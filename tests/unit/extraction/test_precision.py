@@ -78,3 +78,26 @@ def test_each_precision_fills_caches_of_its_own_with_the_same_facts(tmp_path, mo
     assert not np.array_equal(v32, v16)
     cos = (v32 * v16).sum(1)
     assert cos.min() > 0.999, cos
+
+
+def test_an_encoder_given_by_path_is_told_apart_by_its_weights(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Caches and lineage are keyed by encoder_name(): the packaged model keeps its name (existing caches stay
+    valid), a folder named by SKILLMATCH_ENCODER_PATH is named by its weights, so a fine-tune of the same
+    architecture (same file size, same folder name) never reads the vectors another model cached."""
+    monkeypatch.setenv("SKILLMATCH_CPU_PRECISION", "fp32")
+    monkeypatch.delenv("SKILLMATCH_ENCODER_PATH", raising=False)
+    assert encoder.encoder_name() == ENCODER_NAME
+    names = []
+    for run, payload in enumerate([b"\0" * 64, b"\1" * 64]):
+        folder = tmp_path / f"run{run}" / "my-encoder"
+        folder.mkdir(parents=True)
+        (folder / "model.safetensors").write_bytes(payload)
+        monkeypatch.setenv("SKILLMATCH_ENCODER_PATH", str(folder))
+        names.append(encoder.encoder_name())
+        assert encoder_id("cpu") == names[-1] and names[-1].startswith("my-encoder-")
+    assert names[0] != names[1]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("SKILLMATCH_ENCODER_PATH", str(empty))
+    with pytest.raises(FileNotFoundError, match="no \\*.safetensors or \\*.bin weights"):
+        encoder.encoder_name()

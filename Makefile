@@ -50,13 +50,16 @@ setup: $(VENV)/.installed .airflow/.initialised
 	@if [ ! -d "$(SHARED_DATA)/postings" ]; then $(MAKE) --no-print-directory fallback-taxonomy; fi
 	@$(MAKE) --no-print-directory model
 
-# The span tagger is fine-tuned here from the SkillSpan train split (minutes on a CPU, once); without the shared
-# data, extraction runs on the alias matcher and the sentence linker only.
+# The span tagger (SkillSpan train split) and the sentence linker (job-ad sentences, gated on the Decorte validation
+# sets) are fine-tuned here, minutes each on a CPU, once; without the shared data, extraction runs on the alias
+# matcher and the packaged encoder only.
 model: $(VENV)/.installed
 	@mkdir -p .cache; if [ -f "$(SHARED_DATA)/eval/skillspan/train.json" ]; then \
 	  skillmatch train-tagger --if-missing > .cache/train-tagger.log 2>&1 || { tail -30 .cache/train-tagger.log; exit 1; }; \
 	  grep -E "promoted|gate|skipped" .cache/train-tagger.log | tail -2; \
-	else echo "no SkillSpan data at $(SHARED_DATA)/eval/skillspan: skipping the span tagger"; fi
+	  skillmatch train-linker --if-missing > .cache/train-linker.log 2>&1 || { tail -30 .cache/train-linker.log; exit 1; }; \
+	  grep -E "promoted|gate|skipped" .cache/train-linker.log | tail -2; \
+	else echo "no SkillSpan data at $(SHARED_DATA)/eval/skillspan: skipping the span tagger and the linker"; fi
 
 run: setup
 	@set -e; for dag in $(DAG_CHAIN); do \

@@ -82,6 +82,20 @@ def _train_tagger(s: Settings, a: argparse.Namespace) -> object:
     return train_and_promote(s, Path(a.data) if a.data else None, cfg, a.gate)
 
 
+def _train_linker(s: Settings, a: argparse.Namespace) -> object:
+    from skillmatch.extraction.linker import (LinkerConfig, promoted_linker, train_and_promote_linker,
+                                              trained_linkers)
+
+    current = promoted_linker(s.model_dir)
+    if a.if_missing and current is not None:
+        return {"skipped": "a promoted linker exists", **current}
+    if a.if_missing and (trained := trained_linkers(s.model_dir)):
+        # a linker the gate refused is not retrained on every setup: the weekly DAG or a plain call retries
+        return {"skipped": f"a linker was trained already ({trained[-1].name}) and not promoted"}
+    cfg = LinkerConfig() if a.max_pairs is None else LinkerConfig(max_pairs=a.max_pairs)
+    return train_and_promote_linker(s, cfg, a.margin)
+
+
 def _rank_skills(s: Settings, a: argparse.Namespace) -> object:
     from skillmatch.extraction.extract import rank_sentences
 
@@ -221,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run-all": (_run_all, "every stage in order, outside Airflow"),
         "rank-skills": (_rank_skills, "rank taxonomy concepts for each line of --input"),
         "train-tagger": (_train_tagger, "fine-tune the span tagger on SkillSpan; promote it if it passes the gate"),
+        "train-linker": (_train_linker, "fine-tune the sentence linker on job-ad sentences; promote it if it passes "
+                                        "the gate"),
     }
     for name, (fn, help_) in stages.items():
         sp = sub.add_parser(name, help=help_)
@@ -251,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--limit", type=int, default=None, help="train on the first N sentences only")
             sp.add_argument("--gate", type=float, default=None, help="minimum dev span F1 to promote")
             sp.add_argument("--if-missing", action="store_true", help="do nothing when a promoted model exists")
+        if name == "train-linker":
+            sp.add_argument("--max-pairs", type=int, default=None, help="training sentences (default 8000)")
+            sp.add_argument("--margin", type=float, default=None,
+                            help="Decorte mean RP@5 gain over the packaged encoder needed to promote (default "
+                                 "SKILLMATCH_LINKER_GATE_MARGIN, 0.01)")
+            sp.add_argument("--if-missing", action="store_true", help="do nothing when a promoted linker exists")
     return p
 
 

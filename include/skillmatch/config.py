@@ -84,6 +84,8 @@ class Settings:
     link_threshold: float = 0.55
     max_tagged_sentences_per_doc: int = 24
     tagger_gate_f1: float = 0.35
+    use_linker: bool = True
+    linker_gate_margin: float = 0.01
     match_refit_days: int = 7  # a full match recompute (refitting IDF and the embedding centre) at least this often
     match_full_share: float = 0.25  # ... or when more than this share of resumes or postings changed
     match_force_full: bool = False
@@ -167,6 +169,8 @@ def load_settings() -> Settings:
         link_threshold=_env_float("SKILLMATCH_LINK_THRESHOLD", 0.55),
         max_tagged_sentences_per_doc=_env_int("SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC", 24) or 24,
         tagger_gate_f1=_env_float("SKILLMATCH_TAGGER_GATE_F1", 0.35),
+        use_linker=os.environ.get("SKILLMATCH_USE_LINKER", "1").strip().lower() not in {"0", "false", "no"},
+        linker_gate_margin=_env_float("SKILLMATCH_LINKER_GATE_MARGIN", 0.01),
         match_refit_days=_env_int("SKILLMATCH_MATCH_REFIT_DAYS", 7) or 0,
         match_full_share=_env_float("SKILLMATCH_MATCH_FULL_SHARE", 0.25),
         match_force_full=os.environ.get("SKILLMATCH_MATCH_FULL", "0").strip().lower() in {"1", "true", "yes"},

@@ -25,7 +25,8 @@ STAGE_DAG = {"taxonomy": "skillmatch_ingest", "ingest_postings": "skillmatch_ing
              "plan_extract_resumes": "skillmatch_extract", "extract_postings_shard": "skillmatch_extract",
              "extract_resumes_shard": "skillmatch_extract", "plan_match": "skillmatch_match",
              "match_shard": "skillmatch_match", "match": "skillmatch_match", "paths": "skillmatch_match",
-             "marts": "skillmatch_marts", "train_tagger": "skillmatch_train_tagger"}
+             "marts": "skillmatch_marts", "train_tagger": "skillmatch_train_tagger",
+             "train_linker": "skillmatch_train_linker"}
 # (count read in, count written out) per stage, from the counts the stage returns
 STAGE_ROWS: dict[str, tuple[str | None, str | None]] = {
     "taxonomy": (None, "skills"), "ingest_postings": ("read", "appended"), "ingest_resumes": ("read", "appended"),
@@ -36,7 +37,7 @@ STAGE_ROWS: dict[str, tuple[str | None, str | None]] = {
     "extract_postings_shard": ("documents", "skill_rows"), "extract_resumes_shard": ("documents", "skill_rows"),
     "plan_match": ("candidates", "shards"), "match_shard": ("candidates", "match_rows"),
     "match": ("candidates", "match_rows"), "paths": ("candidates", "steps"), "marts": (None, "rows"),
-    "train_tagger": (None, None)}
+    "train_tagger": (None, None), "train_linker": (None, None)}
 PIPELINE_RUN_COLUMNS = ["run_id", "dag_id", "stage", "started_at", "ended_at", "seconds", "status", "error",
                         "rows_in", "rows_out", "counts", "tagger_version", "taxonomy_version", "host"]
 

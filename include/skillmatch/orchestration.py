@@ -197,4 +197,8 @@ def _dispatch(stage: str, run_id: str, s, part: str | None = None) -> dict[str, 
         from skillmatch.extraction.tagger import train_and_promote
 
         return train_and_promote(s)
+    if stage == "train_linker":
+        from skillmatch.extraction.linker import train_and_promote_linker
+
+        return train_and_promote_linker(s)
     raise ValueError(f"unknown stage {stage!r}")

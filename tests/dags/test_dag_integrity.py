@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 CHAIN = ["skillmatch_ingest", "skillmatch_validate", "skillmatch_extract", "skillmatch_match", "skillmatch_marts"]
+TRAINING = ["skillmatch_train_tagger", "skillmatch_train_linker"]
 HEAVY = ["torch", "great_expectations", "sentence_transformers", "duckdb", "pandas"]
 
 
@@ -23,10 +24,10 @@ def dagbag():
 
 def test_no_import_errors_and_all_dags_present(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dag_ids) == sorted(CHAIN + ["skillmatch_train_tagger"])
+    assert sorted(dagbag.dag_ids) == sorted(CHAIN + TRAINING)
 
 
-@pytest.mark.parametrize("dag_id", CHAIN + ["skillmatch_train_tagger"])
+@pytest.mark.parametrize("dag_id", CHAIN + TRAINING)
 def test_dag_has_tags_retries_doc_and_single_active_run(dagbag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
     assert "skillmatch" in dag.tags
@@ -47,9 +48,10 @@ def test_every_pool_named_by_a_task_exists_in_the_pools_file(dagbag) -> None:
         "plan_extract_postings": ("default_pool", "default"), "extract_postings_shard": ("gpu", "gpu"),
         "extract_postings": ("default_pool", "default"), "plan_extract_resumes": ("default_pool", "default"),
         "extract_resumes_shard": ("gpu", "gpu"), "extract_resumes": ("default_pool", "default")}
-    train = dagbag.dags["skillmatch_train_tagger"]
-    assert [(t.pool, t.queue) for t in train.tasks] == [("gpu", "gpu")]
-    assert train.timetable.expression == "0 3 * * 0"  # weekly, and triggerable by hand
+    for dag_id, cron in zip(TRAINING, ["0 3 * * 0", "0 4 * * 0"]):  # weekly, and triggerable by hand
+        train = dagbag.dags[dag_id]
+        assert [(t.pool, t.queue) for t in train.tasks] == [("gpu", "gpu")]
+        assert train.timetable.expression == cron
 
 
 def test_extraction_fans_out_over_shards_and_merges_after_every_shard(dagbag) -> None:

@@ -12,7 +12,7 @@ from skillmatch.cli import build_parser, main
 from skillmatch.lake import write_parquet_atomic
 
 SUBCOMMANDS = {"taxonomy", "ingest", "validate", "extract", "match", "paths", "marts", "summary", "run-all",
-               "rank-skills", "train-tagger", "dictionary", "status"}
+               "rank-skills", "train-tagger", "train-linker", "dictionary", "status"}
 
 
 def _subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -43,6 +43,8 @@ def test_parser_options() -> None:
     assert p.parse_args(["rank-skills", "--input", "x"]).taxonomy_source == "all"
     a = p.parse_args(["train-tagger", "--epochs", "2", "--limit", "10", "--gate", "0.5", "--if-missing"])
     assert (a.epochs, a.limit, a.gate, a.if_missing, a.data) == (2, 10, 0.5, True, None)
+    a = p.parse_args(["train-linker", "--max-pairs", "500", "--margin", "0.02", "--if-missing"])
+    assert (a.max_pairs, a.margin, a.if_missing) == (500, 0.02, True)
 
 
 def test_summary_without_warehouse_is_a_clean_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import logging
 import time
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,15 @@ class SkillIndex:
             self._label_emb = concept_label_embeddings(texts, self.taxonomy_version, self.settings.model_dir,
                                                        self.device)
         return self._label_emb
+
+    def sentence_encoder(self) -> Callable[[list[str]], np.ndarray]:
+        """What embeds whole sentences for :func:`rank_sentences`: the promoted linker
+        (:mod:`skillmatch.extraction.linker`) unless ``SKILLMATCH_USE_LINKER=0`` or none passed its gate, else the
+        packaged encoder."""
+        from skillmatch.extraction.linker import promoted_linker_path
+
+        folder = promoted_linker_path(self.settings.model_dir) if self.settings.use_linker else None
+        return lambda texts: encode(texts, self.device, path=folder)
 
     @property
     def model_version(self) -> str:
@@ -342,8 +352,9 @@ def _dedupe(m: pd.DataFrame) -> pd.DataFrame:
 
 
 def rank_sentences(sentences: list[str], index: SkillIndex, top_k: int, source: str | None = None,
-                   by_surface: bool = False, span_weight: float = 0.6,
-                   span_by_surface: bool | None = True) -> list[list[dict[str, object]]]:
+                   by_surface: bool = False, span_weight: float = 0.6, span_by_surface: bool | None = True,
+                   sentence_encoder: Callable[[list[str]], np.ndarray] | None = None,
+                   span_encoder: Callable[[list[str]], np.ndarray] | None = None) -> list[list[dict[str, object]]]:
     """For each sentence, the top-k taxonomy concepts, best first (optionally of one taxonomy source).
 
     A concept's score blends how close it is to the whole sentence with how close it is to the sentence's best
@@ -351,7 +362,9 @@ def rank_sentences(sentences: list[str], index: SkillIndex, top_k: int, source: 
     sentence without spans is scored on the sentence alone. With ``by_surface`` (sentences) / ``span_by_surface``
     (spans) a concept is as close as its closest name (preferred label or alias): short spans read like names,
     whole sentences compare better with preferred labels. The defaults sit in the middle of a broad plateau on
-    the Decorte validation sets (span_weight 0.5-0.7 all score within noise of each other).
+    the Decorte validation sets (span_weight 0.5-0.7 all score within noise of each other). Whole sentences are
+    embedded by ``sentence_encoder`` (default :meth:`SkillIndex.sentence_encoder`: the promoted linker), spans by
+    ``span_encoder`` (default the packaged encoder).
     """
     import torch
 
@@ -359,11 +372,11 @@ def rank_sentences(sentences: list[str], index: SkillIndex, top_k: int, source: 
     if source:
         restrict = np.flatnonzero(index.dim_skill["taxonomy_source"].to_numpy() == source)
     k = min(top_k, len(index.dim_skill) if restrict is None else len(restrict))
-    sent_emb = encode(sentences, index.device)
+    sent_emb = (sentence_encoder or index.sentence_encoder())(sentences)
     spans = _sentence_spans(sentences, index) if span_weight > 0 else [[] for _ in sentences]
     span_text = sorted({t for sp in spans for t in sp})
     span_pos = {t: i for i, t in enumerate(span_text)}
-    span_emb = encode(span_text, index.device)
+    span_emb = span_encoder(span_text) if span_encoder is not None else encode(span_text, index.device)
     out: list[list[dict[str, object]]] = []
     span_by_surface = by_surface if span_by_surface is None else span_by_surface
     block = index.block_rows(by_surface or span_by_surface)

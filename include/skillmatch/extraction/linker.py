@@ -1,0 +1,330 @@
+"""Sentence linker: the query side of the bi-encoder, fine-tuned contrastively on real job-ad language.
+
+The concept side stays the packaged encoder: concepts keep the label embeddings cached once per machine (and shared
+with soft coverage), so a new linker re-encodes none of the 22,662 labels or 108,305 names, and training scores
+each sentence against *every* concept at once (a softmax over the whole taxonomy, not a few sampled negatives):
+the hardest negatives, ESCO siblings under the same broader concept, near-identical labels and O*NET twins, are
+always in the denominator.
+
+Pairs (:func:`linker_pairs`) are sentences in job-ad language with the concepts the alias matcher links in them
+with certainty (the curated ambiguous forms need their context cue; hits of at least ``min_surface`` characters):
+SkillSpan train sentences and sentences of the shared postings, read through the configured posting sources. No
+taxonomy-only pair (alt label -> concept) is used: such a fine-tune lifted one validation set without carrying to
+unseen sentences. The Decorte validation sentences are never trained on: they are the gate. A tenth of the
+documents is held out, and the held-out pairs' RP@5 is reported beside the gate's.
+
+Gate (:func:`promote_linker_if_better`): a candidate is promoted only if its mean RP@5 over Decorte TECH and HOUSE
+validation (``rank-skills``'s scoring over ESCO) beats the packaged encoder's by at least the margin and is no
+lower than the promoted linker's, and its held-out RP@5 beats the packaged encoder's.
+
+Where it is used: :func:`skillmatch.extraction.extract.rank_sentences` (the ``rank-skills`` contract) embeds whole
+sentences with the promoted linker. Spans keep the packaged encoder (through the linker they lost 4 TECH points,
+benchmarks/RESULTS.md), and so does the nightly pass, whose one sentence encoding also gives the document
+embeddings the match engine compares.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from skillmatch.config import Settings
+from skillmatch.extraction.encoder import encode, encoder_name, model_path, resolve_device, split_sentences
+
+log = logging.getLogger(__name__)
+
+PROMOTED_FILE = "promoted_linker.json"
+DECORTE_SETS = ("tech", "house")
+
+
+@dataclass(frozen=True)
+class LinkerConfig:
+    """Training settings (the defaults are what benchmarks/RESULTS.md measured)."""
+
+    max_pairs: int = 8000  # training sentences drawn from the pool (about 25k on the shared data)
+    batch_size: int = 32
+    lr: float = 2e-5
+    scale: float = 20.0  # inverse temperature of the softmax over concepts
+    warmup_share: float = 0.1
+    holdout_share: float = 0.1  # of the documents
+    max_holdout_pairs: int = 1000
+    min_surface: int = 4  # characters of an alias hit that counts as a certain link
+    sentences_per_posting: int = 40
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A training sentence and the taxonomy rows it links to with certainty."""
+
+    text: str
+    concepts: tuple[int, ...]
+    origin: str  # skillspan | postings
+    document: str  # held out by document, so a posting's sentences never sit on both sides
+
+
+def decorte_validation(eval_dir: Path) -> dict[str, dict[str, set[str]]]:
+    """Decorte TECH / HOUSE validation: sentence -> lowercased ESCO preferred labels, as the reference scorer reads
+    them (LABEL NOT PRESENT / UNDERSPECIFIED dropped, line breaks as spaces)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for name in DECORTE_SETS:
+        path = eval_dir / "decorte" / f"{name}_validation_annotations.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: the linker's gate needs the Decorte validation sets")
+        t = pd.read_csv(path)
+        t = t[~t["label"].isin(["LABEL NOT PRESENT", "UNDERSPECIFIED"])]
+        gold = t.groupby("sentence")["label"].apply(lambda s: {str(x).lower() for x in s}).to_dict()
+        out[name] = {str(k).replace("\n", " "): v for k, v in gold.items()}
+    return out
+
+
+def skillspan_documents(train_path: Path) -> list[tuple[str, str]]:
+    """(document, sentence) of the SkillSpan train split, the sentence its tokens joined by single spaces."""
+    out = []
+    for n, line in enumerate(train_path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            out.append((f"skillspan:{d['idx']}", " ".join(d["tokens"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{train_path}:{n}: not a SkillSpan record ({exc})") from exc
+    return out
+
+
+def posting_documents(settings: Settings, sentences_per_posting: int) -> list[tuple[str, str]]:
+    """(document, sentence) of every posting the configured sources give (the shared postings), first sentences
+    of each description."""
+    from skillmatch.sources.registry import build_connector, load_sources
+
+    out = []
+    for src in load_sources(settings, "postings"):
+        records = build_connector(src).fetch(None).records
+        for native_id, text in zip(records["native_id"], records["description"]):
+            if isinstance(text, str):
+                doc = f"{src.name}:{native_id}"
+                out.extend((doc, text[a:b]) for a, b in split_sentences(text)[:sentences_per_posting])
+    return out
+
+
+def linker_pairs(index, documents: list[tuple[str, str]], origin: str, exclude: set[str],  # noqa: ANN001
+                 min_surface: int = 4) -> list[Pair]:
+    """One pair per distinct sentence of at least 4 words that the alias matcher links with certainty; sentences
+    in ``exclude`` (the gate's) are left out."""
+    row = {sid: i for i, sid in enumerate(index.dim_skill["skill_id"])}
+    seen: set[str] = set()
+    out = []
+    for doc, text in documents:
+        text = text.strip()
+        if text in seen or text in exclude or len(text.split()) < 4:
+            continue
+        seen.add(text)
+        concepts = sorted({row[s.skill_id] for a, b, s in index.matcher.find(text) if b - a >= min_surface})
+        if concepts:
+            out.append(Pair(text, tuple(concepts), origin, doc))
+    return out
+
+
+def split_pairs(pairs: list[Pair], cfg: LinkerConfig) -> tuple[list[Pair], list[Pair]]:
+    """(training pairs, held-out pairs): whole documents held out, then at most ``max_pairs`` / ``max_holdout_pairs``
+    drawn (seeded)."""
+    rng = random.Random(cfg.seed)
+    docs = sorted({p.document for p in pairs})
+    rng.shuffle(docs)
+    held_docs = set(docs[: int(len(docs) * cfg.holdout_share)])
+    train = [p for p in pairs if p.document not in held_docs]
+    held = [p for p in pairs if p.document in held_docs]
+    rng.shuffle(train)
+    rng.shuffle(held)
+    return train[: cfg.max_pairs], held[: cfg.max_holdout_pairs]
+
+
+def pairs_rp_at_5(query_emb: np.ndarray, pairs: list[Pair], label_emb: np.ndarray) -> float:
+    """Mean RP@5 of the pairs' concepts among each query's 5 nearest labels."""
+    if not pairs:
+        return 0.0
+    k = min(5, label_emb.shape[0])
+    top = np.argpartition(-(query_emb @ label_emb.T), k - 1, axis=1)[:, :k]
+    return round(float(np.mean([len(set(t.tolist()) & set(p.concepts)) / min(5, len(p.concepts))
+                                for t, p in zip(top, pairs)])), 4)
+
+
+def decorte_scores(index, sets: dict[str, dict[str, set[str]]],  # noqa: ANN001 - SkillIndex
+                   sentence_encoder: Callable[[list[str]], np.ndarray] | None,
+                   span_encoder: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, dict[str, float]]:
+    """RP@5 and MRR of ``rank_sentences`` top-10 over ESCO on each set, as the reference scorer computes them;
+    ``sentence_encoder`` None scores the packaged encoder (spans: ``span_encoder``, default the packaged one)."""
+    from skillmatch.extraction.extract import rank_sentences
+
+    out: dict[str, dict[str, float]] = {}
+    for name, gold in sets.items():
+        sents = list(gold)
+        ranked = rank_sentences(sents, index, 10, "esco", sentence_encoder=sentence_encoder or _packaged(index),
+                                span_encoder=span_encoder)
+        rp, rr = [], []
+        for s, skills in zip(sents, ranked):
+            labels = [str(x["label"]).lower() for x in skills]
+            rp.append(len(set(labels[:5]) & gold[s]) / min(5, len(gold[s])))
+            rr.append(next((1 / (i + 1) for i, lbl in enumerate(labels) if lbl in gold[s]), 0.0))
+        out[name] = {"n": len(sents), "RP@5": round(float(np.mean(rp)), 4), "MRR": round(float(np.mean(rr)), 4)}
+    out["mean"] = {"RP@5": round(float(np.mean([out[n]["RP@5"] for n in sets])), 4)}
+    return out
+
+
+def _packaged(index) -> Callable[[list[str]], np.ndarray]:  # noqa: ANN001
+    return lambda texts: encode(texts, index.device)
+
+
+def train_linker(settings: Settings, cfg: LinkerConfig = LinkerConfig(), eval_dir: Path | None = None,
+                 documents: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+    """Fine-tune the query side on the pairs and write ``<model_dir>/linker-<timestamp>/`` (a sentence-transformers
+    folder and ``meta.json`` with the pairs, the held-out and Decorte scores of the packaged encoder and of the
+    candidate); returns the folder, not yet promoted. ``documents`` ({origin: [(document, sentence)]}) replaces
+    the SkillSpan + shared-postings reading (tests)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from skillmatch.extraction.extract import SkillIndex
+    from skillmatch.taxonomy.build import build_taxonomy, read_dim_skill
+
+    t0 = time.time()
+    eval_dir = eval_dir or (settings.shared_dir / "eval" if settings.shared_dir else None)
+    if eval_dir is None:
+        raise FileNotFoundError("no shared data folder: the linker trains on SkillSpan + the shared postings and is "
+                                "gated on the Decorte validation sets")
+    sets = decorte_validation(eval_dir)
+    if not settings.lake("taxonomy", "dim_skill.parquet").exists():
+        build_taxonomy(settings)
+    index = SkillIndex(read_dim_skill(settings), settings)
+    if documents is None:
+        train_file = eval_dir / "skillspan" / "train.json"
+        if not train_file.is_file():
+            raise FileNotFoundError(f"{train_file} not found: the linker trains on SkillSpan train sentences")
+        documents = {"skillspan": skillspan_documents(train_file),
+                     "postings": posting_documents(settings, cfg.sentences_per_posting)}
+    exclude = {s for gold in sets.values() for s in gold}
+    pairs = [p for origin, docs in documents.items()
+             for p in linker_pairs(index, docs, origin, exclude, cfg.min_surface)]
+    train, held = split_pairs(pairs, cfg)
+    if len(train) < cfg.batch_size:
+        raise ValueError(f"only {len(train)} training pairs: at least one batch ({cfg.batch_size}) is needed")
+    log.info("linker pairs: %d (%s), training on %d, %d held out", len(pairs),
+             pd.Series([p.origin for p in pairs]).value_counts().to_dict(), len(train), len(held))
+    labels = index.label_emb.astype(np.float32)
+    base_held = pairs_rp_at_5(encode([p.text for p in held], index.device), held, labels)
+    base_decorte = decorte_scores(index, sets, None)
+    log.info("packaged encoder: held-out RP@5 %.4f, Decorte %s", base_held, base_decorte)
+
+    dev = resolve_device(settings.device)
+    torch.manual_seed(cfg.seed)
+    model = SentenceTransformer(str(model_path()), device=dev)
+    model.max_seq_length = 64
+    label_t = torch.from_numpy(labels).to(dev)
+    steps = len(train) // cfg.batch_size
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    warm = max(1, int(cfg.warmup_share * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / steps))
+    model.train()
+    t_train, losses = time.time(), []
+    for step in range(steps):
+        batch = train[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        feats = model.preprocess([p.text for p in batch])
+        feats = {k: v.to(dev) if isinstance(v, torch.Tensor) else v for k, v in feats.items()}
+        q = torch.nn.functional.normalize(model(feats)["sentence_embedding"], dim=1)
+        logits = cfg.scale * q @ label_t.T
+        positive = torch.zeros_like(logits, dtype=torch.bool)
+        for i, p in enumerate(batch):
+            positive[i, list(p.concepts)] = True
+        # any of the sentence's concepts against every concept of the taxonomy
+        loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(~positive, -1e4), 1)).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if (step + 1) % max(1, steps // 10) == 0:
+            log.info("linker step %d/%d: loss %.3f (%.0fs)", step + 1, steps, np.mean(losses[-20:]), time.time() - t_train)
+    model.eval()
+    version = f"linker-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+    folder = settings.model_dir / version
+    tmp = settings.model_dir / f".{version}.tmp"
+    model.save(str(tmp))
+    os.replace(tmp, folder)
+    tuned = lambda texts: encode(texts, index.device, path=folder)  # noqa: E731
+    meta = {"version": version, "base_encoder": encoder_name(), "taxonomy_version": index.taxonomy_version,
+            "config": asdict(cfg), "pairs": {"total": len(pairs), "train": len(train), "held_out": len(held),
+                                             "by_origin": pd.Series([p.origin for p in pairs]).value_counts().to_dict()},
+            "train_seconds": round(time.time() - t_train, 1), "final_loss": round(float(np.mean(losses[-20:])), 4),
+            "held_out_rp5": {"base": base_held, "linker": pairs_rp_at_5(tuned([p.text for p in held]), held, labels)},
+            "decorte": {"base": base_decorte, "linker": decorte_scores(index, sets, tuned)},
+            "seconds": round(time.time() - t0, 1)}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    log.info("linker %s: held-out RP@5 %s, Decorte %s", version, meta["held_out_rp5"], meta["decorte"]["linker"])
+    return folder
+
+
+def promoted_linker(model_root: Path) -> dict[str, object] | None:
+    """The record of the promoted linker (version, Decorte mean RP@5), or None."""
+    f = Path(model_root) / PROMOTED_FILE
+    if not f.exists():
+        return None
+    rec = json.loads(f.read_text())
+    return rec if (Path(model_root) / str(rec["version"]) / "meta.json").exists() else None
+
+
+def promote_linker_if_better(candidate: Path, model_root: Path, margin: float) -> tuple[bool, str]:
+    """The gate: promote ``candidate`` only if its Decorte mean RP@5 beats the packaged encoder's by ``margin``
+    and is no lower than the promoted linker's, and its held-out RP@5 beats the packaged encoder's."""
+    meta = json.loads((Path(candidate) / "meta.json").read_text())
+    ours = float(meta["decorte"]["linker"]["mean"]["RP@5"])
+    base = float(meta["decorte"]["base"]["mean"]["RP@5"])
+    held = meta["held_out_rp5"]
+    current = promoted_linker(model_root)
+    if ours < base + margin:
+        return False, (f"{meta['version']} Decorte mean RP@5 {ours:.4f} does not beat the packaged encoder's "
+                       f"{base:.4f} by {margin:.3f}: not promoted")
+    if float(held["linker"]) <= float(held["base"]):
+        return False, (f"{meta['version']} held-out RP@5 {held['linker']:.4f} is not above the packaged encoder's "
+                       f"{held['base']:.4f}: not promoted")
+    if current is not None and ours < float(current["decorte_rp5"]):
+        return False, (f"{meta['version']} Decorte mean RP@5 {ours:.4f} is below the promoted {current['version']} "
+                       f"({float(current['decorte_rp5']):.4f}): not promoted")
+    tmp = Path(model_root) / f".{PROMOTED_FILE}.tmp"
+    tmp.write_text(json.dumps({"version": meta["version"], "decorte_rp5": ours, "base_rp5": base,
+                               "promoted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+    os.replace(tmp, Path(model_root) / PROMOTED_FILE)
+    promoted_linker_path.cache_clear()
+    return True, f"{meta['version']} promoted (Decorte mean RP@5 {ours:.4f}, packaged encoder {base:.4f})"
+
+
+def trained_linkers(model_root: Path) -> list[Path]:
+    """Every linker folder trained under ``model_root`` (promoted or not), oldest first."""
+    return sorted(f.parent for f in Path(model_root).glob("linker-*/meta.json"))
+
+
+@lru_cache(maxsize=4)
+def promoted_linker_path(model_root: Path) -> Path | None:
+    """Folder of the promoted linker, or None (whole sentences are then ranked with the packaged encoder)."""
+    rec = promoted_linker(model_root)
+    return None if rec is None else Path(model_root) / str(rec["version"])
+
+
+def train_and_promote_linker(settings: Settings, cfg: LinkerConfig = LinkerConfig(),
+                             margin: float | None = None) -> dict[str, object]:
+    """Train, then apply the gate; what the CLI and the training DAG call."""
+    folder = train_linker(settings, cfg)
+    promoted, why = promote_linker_if_better(folder, settings.model_dir,
+                                             settings.linker_gate_margin if margin is None else margin)
+    log.info(why)
+    meta = json.loads((folder / "meta.json").read_text())
+    return {"model": str(folder), "promoted": promoted, "gate": why, "held_out_rp5": meta["held_out_rp5"],
+            "decorte": meta["decorte"]}

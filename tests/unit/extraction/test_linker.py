@@ -1,0 +1,185 @@
+"""The sentence linker (skillmatch.extraction.linker): pairs from certain alias links, documents held out whole,
+the promotion gate, a real (tiny) contrastive training run on the CPU, rank_sentences using the promoted linker,
+and the promoted linker on the shared data when `make setup` trained one."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skillmatch.config import Settings, load_settings
+from skillmatch.extraction.encoder import encode
+from skillmatch.extraction.extract import SkillIndex, rank_sentences
+from skillmatch.extraction.linker import (PROMOTED_FILE, LinkerConfig, Pair, decorte_validation, linker_pairs, pairs_rp_at_5,
+                                          promote_linker_if_better, promoted_linker, promoted_linker_path,
+                                          split_pairs, train_linker)
+from skillmatch.lake import write_parquet_atomic
+from tests.unit.extraction.test_extract import tiny_dim_skill
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture()
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SKILLMATCH_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    monkeypatch.setenv("SKILLMATCH_USE_TAGGER", "0")
+    s = load_settings()
+    write_parquet_atomic(tiny_dim_skill(), s.lake("taxonomy", "dim_skill.parquet"))
+    return s
+
+
+def test_pairs_are_certain_alias_links_of_real_sentences_never_the_gate(settings: Settings) -> None:
+    index = SkillIndex(tiny_dim_skill(), settings)
+    docs = [("a:1", "You will write Python services and deploy them on Kubernetes."),
+            ("a:1", "You will write Python services and deploy them on Kubernetes."),  # repeated boilerplate
+            ("a:2", "Python and SQL."),  # under 4 words
+            ("a:3", "Strong SQL skills are required for this role."),  # only a 3-character hit
+            ("a:4", "You will lead a team of four engineers."),
+            ("a:5", "Nothing in this sentence is a skill at all."),
+            ("a:6", "Gate sentence: bake bread every morning in our shop.")]
+    pairs = linker_pairs(index, docs, "postings", exclude={docs[-1][1]})
+    rows = {sid: i for i, sid in enumerate(index.dim_skill["skill_id"])}
+    assert pairs == [Pair(docs[0][1], tuple(sorted([rows["esco:python"], rows["onet:kubernetes"]])), "postings", "a:1"),
+                     Pair(docs[4][1], (rows["esco:manage-team"],), "postings", "a:4")]
+    # with a shorter floor the 3-character "SQL" counts
+    assert [p.document for p in linker_pairs(index, docs, "postings", set(), min_surface=3)] == [
+        "a:1", "a:3", "a:4", "a:6"]
+
+
+def test_split_holds_out_whole_documents_and_is_seeded() -> None:
+    pairs = [Pair(f"sentence {d} {i}", (i % 3,), "postings", f"doc{d}") for d in range(40) for i in range(3)]
+    cfg = LinkerConfig(max_pairs=50, max_holdout_pairs=7)
+    train, held = split_pairs(pairs, cfg)
+    assert len(train) == 50 and len(held) == 7
+    assert not {p.document for p in train} & {p.document for p in held}
+    assert split_pairs(pairs, cfg) == (train, held)
+    assert split_pairs(pairs, dataclasses.replace(cfg, seed=1)) != (train, held)
+
+
+def test_pairs_rp_at_5_counts_gold_concepts_among_the_five_nearest() -> None:
+    labels = np.eye(8, dtype=np.float32)
+    query = np.array([[1, .9, .8, .7, .6, .5, 0, 0], [0, 0, 0, 0, 0, 0, 1, .1]], dtype=np.float32)
+    pairs = [Pair("q1", (0, 6), "postings", "d1"), Pair("q2", (6, 7), "postings", "d2")]
+    assert pairs_rp_at_5(query, pairs, labels) == round((0.5 + 1.0) / 2, 4)
+    assert pairs_rp_at_5(query[:0], [], labels) == 0.0
+
+
+def _candidate(root: Path, version: str, base: float, ours: float, held: tuple[float, float]) -> Path:
+    folder = root / version
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text(json.dumps({
+        "version": version, "held_out_rp5": {"base": held[0], "linker": held[1]},
+        "decorte": {"base": {"mean": {"RP@5": base}}, "linker": {"mean": {"RP@5": ours}}}}))
+    return folder
+
+
+def test_gate_promotes_only_a_linker_that_beats_the_encoder_and_never_a_worse_one(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    ok, why = promote_linker_if_better(_candidate(root, "linker-a", 0.68, 0.685, (0.3, 0.7)), root, 0.01)
+    assert not ok and "does not beat the packaged encoder's 0.6800 by 0.010" in why
+    ok, why = promote_linker_if_better(_candidate(root, "linker-b", 0.68, 0.72, (0.3, 0.3)), root, 0.01)
+    assert not ok and "held-out RP@5 0.3000 is not above" in why
+    assert promoted_linker(root) is None and promoted_linker_path(root) is None
+    ok, why = promote_linker_if_better(_candidate(root, "linker-c", 0.68, 0.70, (0.3, 0.7)), root, 0.01)
+    assert ok and promoted_linker(root)["version"] == "linker-c"
+    assert promoted_linker_path(root) == root / "linker-c"
+    ok, why = promote_linker_if_better(_candidate(root, "linker-d", 0.68, 0.695, (0.3, 0.8)), root, 0.01)
+    assert not ok and "below the promoted linker-c (0.7000)" in why
+    assert promoted_linker(root)["version"] == "linker-c"
+
+
+TEMPLATES = ["We need someone who can {s} from day one.", "You will {s} in a small, friendly company.",
+             "Experience is required: {s} is part of the daily job.", "The ideal candidate likes to {s} and learn."]
+SKILLS = ["write Python code", "run Kubernetes clusters", "lead a team", "bake bread", "use structured query language"]
+
+
+def _write_decorte(folder: Path) -> None:
+    (folder / "decorte").mkdir(parents=True)
+    for name, rows in {"tech": [("Our stack: Python services on Kubernetes clusters.", "Python (computer programming)"),
+                                ("Our stack: Python services on Kubernetes clusters.", "LABEL NOT PRESENT"),
+                                ("You query databases every day.", "SQL")],
+                       "house": [("Early shifts at the bakery, making the morning loaves.", "bake bread"),
+                                 ("You coordinate the kitchen staff.", "manage a team")]}.items():
+        pd.DataFrame(rows, columns=["sentence", "label"]).assign(span="", sub_span="").to_csv(
+            folder / "decorte" / f"{name}_validation_annotations.csv", index=False)
+
+
+def test_a_tiny_training_run_writes_a_scored_linker_that_rank_sentences_then_uses(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    eval_dir = tmp_path / "eval"
+    _write_decorte(eval_dir)
+    sets = decorte_validation(eval_dir)
+    assert sets["tech"]["Our stack: Python services on Kubernetes clusters."] == {"python (computer programming)"}
+    docs = [(f"post:{d}", TEMPLATES[(d + i) % 4].format(s=SKILLS[(d + 2 * i) % 5]) + f" Ref {d}-{i}.")
+            for d in range(30) for i in range(3)]
+    cfg = LinkerConfig(max_pairs=40, batch_size=8, lr=1e-4, max_holdout_pairs=20)
+    folder = train_linker(settings, cfg, eval_dir, documents={"postings": docs})
+    meta = json.loads((folder / "meta.json").read_text())
+    assert folder.parent == settings.model_dir and meta["version"] == folder.name
+    assert meta["pairs"]["train"] == 40 and 0 < meta["pairs"]["held_out"] <= 20
+    assert meta["pairs"]["by_origin"] == {"postings": meta["pairs"]["total"]}
+    for side in ("base", "linker"):
+        assert meta["decorte"][side]["tech"]["n"] == 2 and meta["decorte"][side]["house"]["n"] == 2
+        assert 0.0 <= meta["decorte"][side]["mean"]["RP@5"] <= 1.0
+    sentences = ["We need someone who can write Python code from day one.", "Early shifts at the bakery."]
+    tuned, base = encode(sentences, "cpu", path=folder), encode(sentences, "cpu")
+    assert np.allclose(np.linalg.norm(tuned, axis=1), 1.0, atol=1e-5)
+    assert (tuned * base).sum(1).min() < 0.9999  # the training moved the vectors
+
+    index = SkillIndex(tiny_dim_skill(), settings)
+    assert np.array_equal(index.sentence_encoder()(sentences), base)  # nothing promoted yet
+    # five concepts: every RP@5 is 1.0, so the gate cannot see a gain and refuses; promote by hand to test the use
+    ok, why = promote_linker_if_better(folder, settings.model_dir, margin=-1.0)
+    assert not ok and "held-out RP@5 1.0000 is not above the packaged encoder's 1.0000" in why
+    (settings.model_dir / PROMOTED_FILE).write_text(json.dumps({"version": folder.name, "decorte_rp5": 1.0}))
+    promoted_linker_path.cache_clear()
+    assert np.array_equal(index.sentence_encoder()(sentences), tuned)
+    ranked = rank_sentences(sentences, index, top_k=5)
+    explicit = rank_sentences(sentences, index, top_k=5, sentence_encoder=lambda t: encode(t, "cpu", path=folder))
+    assert ranked == explicit
+    monkeypatch.setenv("SKILLMATCH_USE_LINKER", "0")
+    off = SkillIndex(tiny_dim_skill(), load_settings())
+    assert np.array_equal(off.sentence_encoder()(sentences), base)
+
+
+def test_training_needs_pairs_and_the_gate_sets(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="tech_validation_annotations.csv not found"):
+        train_linker(settings, LinkerConfig(), tmp_path / "nowhere", documents={"postings": []})
+    eval_dir = tmp_path / "eval"
+    _write_decorte(eval_dir)
+    with pytest.raises(ValueError, match="only 0 training pairs"):
+        train_linker(settings, LinkerConfig(), eval_dir, documents={"postings": [("p:1", "Nothing to link here.")]})
+
+
+def test_the_promoted_linker_passed_its_gate_on_the_shared_data() -> None:
+    models = ROOT / "models"
+    rec = promoted_linker(models)
+    if rec is None:
+        pytest.skip("no promoted linker in models/: `make setup` trains one when ../shared/data is present")
+    meta = json.loads((models / str(rec["version"]) / "meta.json").read_text())
+    dec = meta["decorte"]
+    assert dec["linker"]["mean"]["RP@5"] > dec["base"]["mean"]["RP@5"]
+    assert meta["held_out_rp5"]["linker"] > meta["held_out_rp5"]["base"]
+    assert dec["linker"]["tech"]["n"] == 75 and dec["linker"]["house"]["n"] == 61
+    assert meta["pairs"]["train"] >= 1000 and set(meta["pairs"]["by_origin"]) == {"skillspan", "postings"}
+
+
+def test_setup_trains_a_linker_once_even_when_the_gate_refused_it(settings: Settings, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`make setup` runs `train-linker --if-missing`: a refused linker is not retrained (10 minutes) every time."""
+    from skillmatch.cli import main
+
+    _candidate(settings.model_dir, "linker-20260101T000000", 0.68, 0.68, (0.3, 0.3))
+    assert main(["train-linker", "--if-missing"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"skipped": "a linker was trained already (linker-20260101T000000) and not promoted"}
+    (settings.model_dir / PROMOTED_FILE).write_text(json.dumps({"version": "linker-20260101T000000",
+                                                                "decorte_rp5": 0.68}))
+    assert main(["train-linker", "--if-missing"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"] == "a promoted linker exists"

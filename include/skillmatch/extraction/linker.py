@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 PROMOTED_FILE = "promoted_linker.json"
 DECORTE_SETS = ("tech", "house")
+FILE_SOURCES = {"hn", "landing"}  # source kinds that read files; the others call APIs
 
 
 @dataclass(frozen=True)
@@ -102,18 +103,25 @@ def skillspan_documents(train_path: Path) -> list[tuple[str, str]]:
 
 
 def posting_documents(settings: Settings, sentences_per_posting: int) -> list[tuple[str, str]]:
-    """(document, sentence) of every posting the configured sources give (the shared postings), first sentences
-    of each description."""
+    """(document, sentence): the first sentences of each posting in the lake's silver table (validated, what the
+    weekly DAG trains on) or, before any ingest (``make setup``), of what the configured file sources hold (the
+    shared postings; sources that call an API are not read for training)."""
+    from skillmatch.lake import read_parquet
     from skillmatch.sources.registry import build_connector, load_sources
 
-    out = []
-    for src in load_sources(settings, "postings"):
-        records = build_connector(src).fetch(None).records
-        for native_id, text in zip(records["native_id"], records["description"]):
-            if isinstance(text, str):
-                doc = f"{src.name}:{native_id}"
-                out.extend((doc, text[a:b]) for a, b in split_sentences(text)[:sentences_per_posting])
-    return out
+    silver = settings.lake("silver", "postings.parquet")
+    if silver.exists():
+        table = read_parquet(silver, columns=["posting_id", "text"])
+        docs = zip(table["posting_id"].astype(str), table["text"])
+    else:
+        docs = []
+        for src in load_sources(settings, "postings"):
+            if src.kind not in FILE_SOURCES:
+                continue
+            records = build_connector(src).fetch(None).records
+            docs.extend((f"{src.name}:{n}", t) for n, t in zip(records["native_id"], records["description"]))
+    return [(doc, text[a:b]) for doc, text in docs if isinstance(text, str)
+            for a, b in split_sentences(text)[:sentences_per_posting]]
 
 
 def linker_pairs(index, documents: list[tuple[str, str]], origin: str, exclude: set[str],  # noqa: ANN001

@@ -14,9 +14,9 @@ import pytest
 from skillmatch.config import Settings, load_settings
 from skillmatch.extraction.encoder import encode
 from skillmatch.extraction.extract import SkillIndex, rank_sentences
-from skillmatch.extraction.linker import (PROMOTED_FILE, LinkerConfig, Pair, decorte_validation, linker_pairs, pairs_rp_at_5,
-                                          promote_linker_if_better, promoted_linker, promoted_linker_path,
-                                          split_pairs, train_linker)
+from skillmatch.extraction.linker import (PROMOTED_FILE, LinkerConfig, Pair, decorte_validation, linker_pairs,
+                                          pairs_rp_at_5, posting_documents, promote_linker_if_better,
+                                          promoted_linker, promoted_linker_path, split_pairs, train_linker)
 from skillmatch.lake import write_parquet_atomic
 from tests.unit.extraction.test_extract import tiny_dim_skill
 
@@ -50,6 +50,24 @@ def test_pairs_are_certain_alias_links_of_real_sentences_never_the_gate(settings
     # with a shorter floor the 3-character "SQL" counts
     assert [p.document for p in linker_pairs(index, docs, "postings", set(), min_surface=3)] == [
         "a:1", "a:3", "a:4", "a:6"]
+
+
+def test_posting_sentences_come_from_the_file_sources_then_from_silver(settings: Settings) -> None:
+    if settings.shared_dir is None:
+        pytest.skip("../shared/data is absent: the configured sources read the shared postings")
+    before = posting_documents(settings, 2)
+    per_doc = pd.Series([d for d, _ in before]).value_counts()
+    # ~4.1k distinct shared postings, the first two sentences of each (an HN posting listed in several monthly
+    # threads keeps one id, so its sentences stay on one side of the held-out split)
+    assert len(per_doc) > 3000 and (per_doc <= 2).mean() > 0.9
+    assert {d.split(":")[0] for d in per_doc.index} == {"hn-who-is-hiring", "linkedin-2023-24-sample",
+                                                        "glassdoor-2020", "linkedin-ca-2018"}
+    # once the lake holds validated postings, the weekly retraining reads them instead of the sources
+    write_parquet_atomic(pd.DataFrame({"posting_id": ["hn:1", "hn:2"],
+                                       "text": ["Build APIs in Python. Deploy them on Kubernetes.", None]}),
+                         settings.lake("silver", "postings.parquet"))
+    assert posting_documents(settings, 40) == [("hn:1", "Build APIs in Python."),
+                                               ("hn:1", "Deploy them on Kubernetes.")]
 
 
 def test_split_holds_out_whole_documents_and_is_seeded() -> None:

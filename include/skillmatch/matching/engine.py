@@ -141,13 +141,31 @@ def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[
     return r, w, denom
 
 
+ROW_GROUP = 32  # candidate rows per group in :class:`ColumnTopK`
 CPU_BLOCK_CELLS = 16_000_000  # 64 MB per fp32 block matrix (one per score term, allocated once per run)
 GPU_BLOCK_CELLS = 256_000_000  # 1 GB per block matrix: a 160-row block left an H100/H200 waiting on launches
 
 
-def block_rows(n_cols: int, budget_cells: int = CPU_BLOCK_CELLS) -> int:
-    """Candidate rows per block so that one block's score matrix stays within ``budget_cells`` cells."""
-    return max(1, budget_cells // max(n_cols, 1))
+CPU_CREDIT_CELLS = 4_000_000  # the block's skill credits (skills x rows) the CPU's sparse product reads from
+
+
+def block_rows(n_cols: int, budget_cells: int = CPU_BLOCK_CELLS, n_skills: int = 0, credit_cells: int = 0) -> int:
+    """Candidate rows per block so that one block's score matrix stays within ``budget_cells`` cells and, with
+    ``credit_cells``, its skill credits (``n_skills`` x rows) within that many: the sparse coverage product reads a
+    credit row per posting skill, and beyond the caches it slowed down per cell (real skill law, 10k postings: 7 ns
+    at 1,600 rows, 4.7 at 400, 3.7 at 160). A multiple of ``ROW_GROUP`` when there is room for one (the postings'
+    top-k reads a block by groups of rows)."""
+    rows = max(1, budget_cells // max(n_cols, 1))
+    if credit_cells and n_skills:
+        rows = min(rows, max(ROW_GROUP, credit_cells // n_skills))
+    return rows // ROW_GROUP * ROW_GROUP if rows >= ROW_GROUP else rows
+
+
+def engine_block_rows(n_cols: int, n_skills: int, device: str) -> int:
+    """The candidate rows :func:`topk_both_ways` scores per block by default on ``device``: within
+    :func:`block_cells` per matrix and, on the CPU, ``CPU_CREDIT_CELLS`` of skill credits."""
+    cpu = not str(device).startswith("cuda")
+    return block_rows(n_cols, block_cells(device), n_skills, CPU_CREDIT_CELLS if cpu else 0)
 
 
 def block_cells(device: str) -> int:
@@ -209,14 +227,17 @@ class LookupTerm:
 class ColumnTopK:
     """Running top-k of every posting over blocks of candidates, best first.
 
-    A block arrives posting-major (``n_postings x rows``). ``torch.topk`` over each posting's short row of the
-    block costs as much as the block's GEMM (one small selection per posting); instead each posting keeps a
-    threshold, its current k-th best score, and a block only hands over the entries above it (after the first
-    blocks, a few per posting). They collect in a pool that is cut back to each posting's k best, and the
-    thresholds raised, once it holds ``pool_factor`` x k entries per posting. Exact up to ties at the threshold
-    (an entry equal to the k-th best is not taken)."""
+    A block arrives posting-major (``n_postings x rows``). ``torch.topk`` over each posting's row of the block
+    costs about as much as the block's GEMM (one small selection per posting), and so does comparing every cell
+    with a threshold and listing the hits; instead each posting keeps a threshold, its current k-th best score,
+    the block's rows are cut into groups of ``ROW_GROUP`` candidates, and only the groups whose maximum beats the
+    threshold are read again (after the first blocks, a few per posting): their entries above it collect in a
+    pool that is cut back to each posting's k best, and the thresholds raised, once it holds ``pool_factor`` x k
+    entries per posting. The first block seeds the thresholds with the k-th largest group maximum of each posting
+    (k groups hold an entry at least that large). Exact up to ties at the threshold (an entry equal to the k-th
+    best is not taken)."""
 
-    def __init__(self, n_cols: int, k: int, device: str, pool_factor: int = 4) -> None:
+    def __init__(self, n_cols: int, k: int, device: str, pool_factor: int = 2) -> None:
         import torch
 
         self.n, self.k, self.device = n_cols, k, device
@@ -228,8 +249,10 @@ class ColumnTopK:
     def add(self, score, row0: int, parts: list) -> None:  # noqa: ANN001 - torch tensors (n_cols x block)
         import torch
 
-        if self.size == 0 and not self.pool:  # first block: its own top-k per posting seeds the pool
-            k = min(self.k, score.shape[1])
+        rows = score.shape[1]
+        first = self.size == 0 and not self.pool
+        if first and (rows < 2 * self.k * ROW_GROUP or rows % ROW_GROUP):  # the block's own top-k seeds the pool
+            k = min(self.k, rows)
             s, r = torch.topk(score, k=k, dim=1)
             c = torch.arange(self.n, device=score.device).unsqueeze(1).expand(-1, k)
             self.pool.append((s.reshape(-1), (r + row0).reshape(-1), c.reshape(-1),
@@ -237,15 +260,29 @@ class ColumnTopK:
             self.size = s.numel()
             self._prune()
             return
-        cols = (score.amax(1) > self.thr).nonzero().squeeze(1)  # postings this block improves
-        if not len(cols):
+        if rows % ROW_GROUP:  # a short last block: compare its cells (see :func:`block_rows`)
+            cols = (score.amax(1) > self.thr).nonzero().squeeze(1)  # postings this block improves
+            if 4 * len(cols) > self.n:  # most of them: compare the whole block
+                c, r = (score > self.thr.unsqueeze(1)).nonzero(as_tuple=True)
+            else:  # a few: only their rows
+                j, r = (score.index_select(0, cols) > self.thr.index_select(0, cols).unsqueeze(1)).nonzero(
+                    as_tuple=True)
+                c = cols[j]
+            vals = score[c, r]
+        else:
+            groups = rows // ROW_GROUP
+            gmax = score.view(self.n, groups, ROW_GROUP).amax(2)
+            if first:  # k groups hold an entry >= their k-th largest maximum: seed with everything from there up
+                kth = torch.topk(gmax, k=self.k, dim=1).values[:, -1]
+                self.thr.copy_(torch.nextafter(kth, torch.full_like(kth, -math.inf)))
+            c, g = (gmax > self.thr.unsqueeze(1)).nonzero(as_tuple=True)  # the groups worth reading again
+            chunk = score.view(-1, ROW_GROUP).index_select(0, c * groups + g)  # their entries, a row each
+            j, o = (chunk > self.thr[c].unsqueeze(1)).nonzero(as_tuple=True)
+            c, r, vals = c[j], g[j] * ROW_GROUP + o, chunk[j, o]
+        if not len(c):
             return
-        if 4 * len(cols) > self.n:  # most of them (early blocks): compare the whole block
-            c, r = (score > self.thr.unsqueeze(1)).nonzero(as_tuple=True)
-        else:  # a few: only their rows
-            j, r = (score.index_select(0, cols) > self.thr.index_select(0, cols).unsqueeze(1)).nonzero(as_tuple=True)
-            c = cols[j]
-        self.pool.append((score[c, r], r + row0, c, *(p[c, r] for p in parts)))
+        at = c * rows + r
+        self.pool.append((vals, r + row0, c, *(p.reshape(-1).take(at) for p in parts)))
         self.size += len(r)
         if self.size > self.limit:
             self._prune()
@@ -260,15 +297,15 @@ class ColumnTopK:
         bits = s.float().contiguous().view(torch.int32).to(torch.int64)
         bits = torch.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
         order = torch.sort(c.to(torch.int64) * 2**32 + (2**31 - 1 - bits)).indices
-        c_sorted = c[order]
+        c_sorted = c.index_select(0, order)  # index_select rather than x[idx]: a plain gather, several times faster
         counts = torch.bincount(c_sorted, minlength=self.n)
-        rank = torch.arange(len(order), device=s.device) - (torch.cumsum(counts, 0) - counts)[c_sorted]
-        keep = rank < self.k
-        order, rank, c_sorted = order[keep], rank[keep], c_sorted[keep]
-        self.pool = [tuple(x[order] for x in cols)]
+        rank = torch.arange(len(order), device=s.device) - (torch.cumsum(counts, 0) - counts).index_select(0, c_sorted)
+        keep = (rank < self.k).nonzero().squeeze(1)
+        order, rank, c_sorted = order.index_select(0, keep), rank.index_select(0, keep), c_sorted.index_select(0, keep)
+        self.pool = [tuple(x.index_select(0, order) for x in cols)]
         self.size = len(order)
-        full = rank == self.k - 1
-        self.thr[c_sorted[full]] = self.pool[0][0][full]
+        full = (rank == self.k - 1).nonzero().squeeze(1)
+        self.thr.index_copy_(0, c_sorted.index_select(0, full), self.pool[0][0].index_select(0, full))
         self._rank = rank
 
     def result(self, k: int) -> list:
@@ -288,7 +325,14 @@ class ColumnTopK:
         return out
 
 
-GROUP = 64  # postings per group in :func:`top_k_down`
+GROUP = 64  # postings per group in :func:`top_k_down` at most (the score matrix's rows are whole groups of it)
+
+
+def down_group(rows: int) -> int:
+    """Postings per group for :func:`top_k_down` on a block of ``rows`` candidates: the k best groups' entries it
+    gathers (k x group x rows, strided) cost more than a finer cut's extra maxima once a block is wide (at 1,600
+    rows 8 postings per group take 14 ms, 64 take 24 ms; at 160 rows 32 or 64 take 5 ms, 8 take 9 ms)."""
+    return int(min(GROUP, max(8, 2 ** round(math.log2(max(5120 / max(rows, 1), 1))))))
 
 
 def top_k_down(score, k: int, group: int = GROUP):  # noqa: ANN001, ANN201 - torch (n x cols) -> (k x cols) twice
@@ -339,7 +383,7 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     n_c, n_p = cand_skill.shape[0], post_weight.shape[0]
     k_c, k_p = min(k_c, n_p), min(k_p, n_c)
     terms = tuple(t for t in terms if t.weight > 0)
-    block = block or block_rows(n_p, block_cells(device))
+    block = block or engine_block_rows(n_p, post_weight.shape[1], device)
     if head_skills is None:
         head_skills = HEAD_SKILLS if str(device).startswith("cuda") else 0
 
@@ -365,16 +409,20 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
     lk_table = [(to_dev(t.table) * t.weight).T.contiguous() for t in lookups]  # post codes x cand codes
     names = [t.name for t in dense] + [t.name for t in lookups]
     n_pad = -(-n_p // GROUP) * GROUP  # the score matrix's rows: whole groups for top_k_down, the pad at -inf
-    mats: list = []
+    block = min(block, n_c)
+    # the score matrix and one per term (posting-major), and the block's skill credits (skills x rows): allocated
+    # once, a shorter last block takes the front of each as a contiguous view
+    store = [torch.empty((n_pad if m == 0 else n_p) * block, device=device) for m in range(1 + len(names))]
+    credit_store = torch.zeros(n_skills * block, device=device)
+    group = GROUP if str(device).startswith("cuda") else down_group(block)  # measured on the CPU only
     c_out = {n: [] for n in ("idx", "score", *names)}
     best = ColumnTopK(n_p, k_p, device)  # running posting-side top-k
     with torch.inference_mode():
         for b in range(0, n_c, block):
             e = min(b + block, n_c)
-            if not mats or mats[0].shape[1] != e - b:  # the score matrix and one per term, posting-major
-                mats = [torch.zeros((n_pad if m == 0 else n_p, e - b), device=device) for m in range(1 + len(names))]
-                mats[0][n_p:] = -math.inf
-                credit = torch.zeros((n_skills, e - b), device=device)  # the block's skill credits, skills x rows
+            mats = [m[: (n_pad if i == 0 else n_p) * (e - b)].view(-1, e - b) for i, m in enumerate(store)]
+            mats[0][n_p:] = -math.inf
+            credit = credit_store[: n_skills * (e - b)].view(n_skills, e - b)  # all zero between blocks
             score, parts = mats[0][:n_p], mats[1:]
             blk = cand_skill[b:e].tocoo()
             at = (to_dev(blk.col, np.int64), to_dev(blk.row, np.int64))
@@ -392,7 +440,7 @@ def topk_both_ways(cand_skill, post_weight, denom: np.ndarray, cand_emb: np.ndar
                 torch.index_select(tab.index_select(1, to_dev(t.cand_code[b:e], np.int64)), 0, pc, out=out)
             for part in parts:
                 score.add_(part)
-            s, i = top_k_down(mats[0], k_c)  # k_c x rows
+            s, i = top_k_down(mats[0], k_c, group)  # k_c x rows
             for n, v in zip(("idx", "score", *names), (i, s, *(part.gather(0, i) for part in parts))):
                 c_out[n].append(v.T.cpu())
             best.add(score, b, parts)

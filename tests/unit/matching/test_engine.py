@@ -288,26 +288,94 @@ def test_top_k_down_equals_torch_topk(n: int, group: int) -> None:
     assert all(len(set(i[:, c].tolist())) == 10 for c in range(score.shape[1]))  # ten distinct rows per column
 
 
-def test_top_k_both_ways_on_many_postings_equals_brute_force() -> None:
-    """Enough postings for the grouped candidate top-k (and a pad group): both sides equal the brute force."""
+def _random_case(seed: int, n_c: int, n_p: int, skills: int, density: tuple[float, float],
+                 w: tuple[float, float]) -> tuple:
+    """(candidate credits, posting weights, denominators, both embeddings, coverage, score): random sparse skills
+    and unit embeddings, with the coverage and the score computed by numpy (float64) as the brute-force reference."""
     from scipy import sparse
 
-    from skillmatch.matching.engine import topk_both_ways
-
-    rng = np.random.default_rng(11)
-    n_c, n_p = 30, 3000
-    cand = sparse.random(n_c, 80, density=0.1, random_state=3, format="csr", dtype=np.float32)
-    post = sparse.random(n_p, 80, density=0.05, random_state=4, format="csr", dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    cand = sparse.random(n_c, skills, density=density[0], random_state=seed + 1, format="csr", dtype=np.float32)
+    post = sparse.random(n_p, skills, density=density[1], random_state=seed + 2, format="csr", dtype=np.float32)
     denom = np.maximum(np.asarray(post.sum(1)).ravel(), 0.5).astype(np.float32)
     ce = rng.normal(size=(n_c, 16)).astype(np.float32)
     pe = rng.normal(size=(n_p, 16)).astype(np.float32)
     ce /= np.linalg.norm(ce, axis=1, keepdims=True)
     pe /= np.linalg.norm(pe, axis=1, keepdims=True)
     cov = (cand @ post.T).toarray() / denom
-    score = 0.35 * cov + 0.65 * np.clip(ce.astype(float) @ pe.T.astype(float), 0, 1)
+    return cand, post, denom, ce, pe, cov, w[0] * cov + w[1] * np.clip(ce.astype(float) @ pe.T.astype(float), 0, 1)
+
+
+def test_top_k_both_ways_on_many_postings_equals_brute_force() -> None:
+    """Enough postings for the grouped candidate top-k (and a pad group): both sides equal the brute force."""
+    from skillmatch.matching.engine import topk_both_ways
+
+    cand, post, denom, ce, pe, cov, score = _random_case(11, 30, 3000, 80, (0.1, 0.05), (0.35, 0.65))
     t = topk_both_ways(cand, post, denom, ce, pe, 10, 5, 0.35, 0.65, block=7)
     assert np.array_equal(t["c_idx"], np.argsort(-score, axis=1, kind="stable")[:, :10])
     assert np.allclose(t["c_score"], np.take_along_axis(score, t["c_idx"], 1), atol=1e-5)
     assert np.allclose(t["c_sem"], np.clip(np.take_along_axis(ce @ pe.T, t["c_idx"], 1), 0, 1), atol=1e-5)
     assert np.array_equal(t["p_idx"], np.argsort(-score, axis=0, kind="stable")[:5])
     assert np.allclose(t["p_cov"], np.take_along_axis(cov, t["p_idx"], 0), atol=1e-5)
+
+
+@pytest.mark.parametrize("block", [704, 640, 2000])
+def test_wide_blocks_equal_brute_force(block: int) -> None:
+    """Blocks wide enough for the postings' grouped reading (a multiple of 32 rows, at least 2 k groups), a short
+    last block that is no multiple of 32 (704 + 704 + 592), one single block: both sides equal the brute force."""
+    from skillmatch.matching.engine import ColumnTopK, topk_both_ways
+
+    cand, post, denom, ce, pe, cov, score = _random_case(block, 2000, 300, 120, (0.08, 0.06), (0.3, 0.4))
+    seen = []
+    add = ColumnTopK.add
+
+    def spy(self, s, row0, parts):  # noqa: ANN001, ANN202 - record each block's width
+        seen.append(s.shape[1])
+        return add(self, s, row0, parts)
+
+    ColumnTopK.add = spy
+    try:
+        t = topk_both_ways(cand, post, denom, ce, pe, 10, 10, 0.3, 0.4, block=block)
+    finally:
+        ColumnTopK.add = add
+    assert seen == {704: [704, 704, 592], 640: [640, 640, 640, 80], 2000: [2000]}[block]
+    assert np.array_equal(t["c_idx"], np.argsort(-score, axis=1, kind="stable")[:, :10])
+    assert np.array_equal(t["p_idx"], np.argsort(-score, axis=0, kind="stable")[:10])
+    assert np.allclose(t["p_score"], np.take_along_axis(score, t["p_idx"], 0), atol=1e-5)
+    assert np.allclose(t["p_cov"], np.take_along_axis(cov, t["p_idx"], 0), atol=1e-5)
+    assert np.allclose(t["p_sem"], np.clip(np.take_along_axis(ce @ pe.T, t["p_idx"], 0), 0, 1), atol=1e-5)
+
+
+def test_column_top_k_keeps_the_entries_at_its_bounds() -> None:
+    """The postings' running top-k on blocks built against its shortcuts: a first block whose k best entries are
+    each alone in its group (the seed bound is the k-th of them, which must be kept), then an entry that beats the
+    current k-th best by a hair, in a group-read block or in a short last block (cells compared one by one),
+    while the other block brings only an entry just below it."""
+    import torch
+
+    from skillmatch.matching.engine import ColumnTopK
+
+    rng = np.random.default_rng(3)
+    k, n = 10, 5
+    first = rng.uniform(0, 0.1, size=(n, 640)).astype(np.float32)
+    for g in range(k):  # one large entry in each of the first k groups of 32
+        first[:, 32 * g + 7] = 1.0 + 0.01 * g
+    grouped, short = rng.uniform(0, 0.1, size=(n, 640)), rng.uniform(0, 0.1, size=(n, 100))
+    hair, below = np.float32(1.0001), np.float32(1.00005)  # the k-th best so far is 1.0
+    scenarios = {"first block alone": [first],
+                 "in a grouped block": [first, np.where(np.arange(640) == 321, hair, grouped),
+                                        np.where(np.arange(100) == 50, below, short)],
+                 "in a short block": [first, np.where(np.arange(640) == 321, below, grouped),
+                                      np.where(np.arange(100) == 50, hair, short)]}
+    for name, blocks in scenarios.items():
+        topk, row0 = ColumnTopK(n, k, "cpu"), 0
+        for b in blocks:
+            t = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32))
+            topk.add(t, row0, [t * 2])
+            row0 += b.shape[1]
+        s, r, part = topk.result(k)
+        every = np.concatenate([np.asarray(b, dtype=np.float32) for b in blocks], 1)
+        want = np.sort(every, axis=1)[:, ::-1][:, :k]
+        assert np.array_equal(s.numpy().T, want), name
+        assert np.array_equal(np.take_along_axis(every, r.numpy().T, 1), want), name
+        assert np.allclose(part.numpy().T, 2 * want), name

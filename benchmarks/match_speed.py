@@ -132,7 +132,8 @@ def run_mm(folder: Path, device: str) -> dict:
     p = torch.from_numpy(pe).to(device)
     pt = p.T.contiguous()
     times, acc = {}, 0.0
-    for block in dict.fromkeys([engine_block_rows(len(pe), cand.shape[1], device), block_rows(len(pe), block_cells(device))]):
+    sizes = [engine_block_rows(len(pe), cand.shape[1], device), block_rows(len(pe), block_cells(device))]
+    for block in dict.fromkeys(sizes):
         if device.startswith("cuda"):
             float((torch.from_numpy(ce[:block]).to(device) @ pt)[0, 0])  # warm-up: context, cuBLAS handle, kernel
         for way in ("cand x post", "post x cand"):

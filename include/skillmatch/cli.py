@@ -83,12 +83,14 @@ def _train_tagger(s: Settings, a: argparse.Namespace) -> object:
 
 
 def _train_linker(s: Settings, a: argparse.Namespace) -> object:
-    from skillmatch.extraction.linker import (LinkerConfig, promoted_linker, train_and_promote_linker,
-                                              trained_linkers)
+    from skillmatch.extraction.linker import (LinkerConfig, backfill_sentence_threshold, promoted_linker,
+                                              train_and_promote_linker, trained_linkers)
 
     current = promoted_linker(s.model_dir)
     if a.if_missing and current is not None:
-        return {"skipped": "a promoted linker exists", **current}
+        calibrated = backfill_sentence_threshold(s)  # a linker promoted before the nightly pass used linkers
+        return {"skipped": "a promoted linker exists", **current,
+                **({"sentence_threshold": calibrated} if calibrated else {})}
     if a.if_missing and (trained := trained_linkers(s.model_dir)):
         # a linker the gate refused is not retrained on every setup: the weekly DAG or a plain call retries
         return {"skipped": f"a linker was trained already ({trained[-1].name}) and not promoted"}

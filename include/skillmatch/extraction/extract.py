@@ -6,7 +6,10 @@ char_start, char_end, sentence_index, score, method. Methods, strongest evidence
 - ``alias``: a curated taxonomy label or alias found verbatim (score 1.0);
 - ``tagger+linker``: a span found by the fine-tuned tagger (:mod:`skillmatch.extraction.tagger`), linked to its
   nearest concept by the bi-encoder (score = cosine of span and concept);
-- ``sentence-linker``: a whole sentence close to one concept (score = cosine).
+- ``sentence-linker``: a whole sentence close to one concept (score = cosine). Sentences are embedded by the
+  promoted sentence linker (:mod:`skillmatch.extraction.linker`) when one is promoted and calibrated, with its own
+  threshold, else by the packaged encoder with ``SKILLMATCH_ENCODER_THRESHOLD``; the same vectors give the document
+  embeddings.
 
 The skill facts keep one row per (document, skill) with the best evidence, a ``mention_count`` and the
 ``mention_starts`` of all its mentions (where the resume side's evidence strength looks); tagger spans
@@ -20,6 +23,7 @@ from __future__ import annotations
 import bisect
 import logging
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -82,6 +86,21 @@ class SkillIndex:
                                                        self.device)
         return self._label_emb
 
+    @property
+    def sentence_model(self) -> tuple[Path | None, float]:
+        """(folder, threshold) of what embeds sentences in the nightly pass: the promoted linker and its calibrated
+        threshold (:func:`skillmatch.extraction.linker.promoted_sentence_threshold`), else (None, the packaged
+        encoder's ``SKILLMATCH_ENCODER_THRESHOLD``): with ``SKILLMATCH_USE_LINKER=0``, without a promoted linker or
+        with one not calibrated yet."""
+        from skillmatch.extraction.linker import promoted_linker_path, promoted_sentence_threshold
+
+        if self.settings.use_linker:
+            folder = promoted_linker_path(self.settings.model_dir)
+            threshold = promoted_sentence_threshold(self.settings.model_dir)
+            if folder is not None and threshold is not None:
+                return folder, threshold
+        return None, self.settings.encoder_threshold
+
     def sentence_encoder(self) -> Callable[[list[str]], np.ndarray]:
         """What embeds whole sentences for :func:`rank_sentences`: the promoted linker
         (:mod:`skillmatch.extraction.linker`) unless ``SKILLMATCH_USE_LINKER=0`` or none passed its gate, else the
@@ -104,7 +123,9 @@ class SkillIndex:
             from skillmatch.extraction.tagger import promoted_meta_version
 
             version = promoted_meta_version(self.settings.model_dir) if self.settings.use_tagger else None
-        return f"{EXTRACTOR_VERSION}:{encoder_name()}:{version or 'no-tagger'}"
+        base = f"{EXTRACTOR_VERSION}:{encoder_name()}:{version or 'no-tagger'}"
+        folder, threshold = self.sentence_model  # sentences through a linker: its version and threshold too
+        return base if folder is None else f"{base}:{folder.name}@{threshold:g}"
 
     @property
     def surface_emb(self) -> tuple[np.ndarray, np.ndarray]:
@@ -258,18 +279,22 @@ def _sentence_of(starts: list[int], pos: int) -> int:
     return max(0, bisect.bisect_right(starts, pos) - 1)
 
 
-def _encoded(texts: list[str], index: SkillIndex, caches: TextCaches | None) -> np.ndarray:
-    """Encoder vectors of ``texts`` (rows in order), through the cache when there is one."""
-    if caches is None:
-        return encode(texts, index.device)
-    return np.asarray(caches.embedding.through(texts, lambda todo: encode(todo, index.device)),
+def _encoded(texts: list[str], index: SkillIndex, caches: TextCaches | None, sentences: bool = False) -> np.ndarray:
+    """Encoder vectors of ``texts`` (rows in order), through the cache when there is one; ``sentences`` embeds them
+    with :attr:`SkillIndex.sentence_model` (the linker's vectors have a cache of their own)."""
+    path = index.sentence_model[0] if sentences else None
+    cache = None if caches is None else caches.sentences if sentences else caches.embedding
+    if cache is None:
+        return encode(texts, index.device, path=path)
+    return np.asarray(cache.through(texts, lambda todo: encode(todo, index.device, path=path)),
                       dtype=np.float32).reshape(-1, 384)
 
 
 def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list[tuple[int, int]]],
                       index: SkillIndex, settings: Settings, rows: list[dict[str, object]],
                       caches: TextCaches | None = None) -> tuple[np.ndarray, int]:
-    """Encode each distinct sentence once; add sentence-linker mentions; return (doc embeddings, sentences)."""
+    """Encode each distinct sentence once (:attr:`SkillIndex.sentence_model`); add sentence-linker mentions; return
+    (doc embeddings, sentences)."""
     owner: list[tuple[int, int, int, int]] = []
     for d, spans in enumerate(sentences):
         for si, (s, e) in enumerate(spans[: settings.max_sentences_per_doc]):
@@ -278,15 +303,17 @@ def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list
     if not owner:
         return doc_emb, 0
     uniq, inverse = np.unique([texts[d][s:e] for d, _, s, e in owner], return_inverse=True)
-    emb = np.asarray(in_steps(list(uniq), lambda part: _encoded(part, index, caches), "encoding sentences"),
-                     dtype=np.float32).reshape(-1, 384)
+    emb = np.asarray(in_steps(list(uniq), lambda part: _encoded(part, index, caches, sentences=True),
+                              "encoding sentences"), dtype=np.float32).reshape(-1, 384)
     np.add.at(doc_emb, np.array([o[0] for o in owner]), emb[inverse])
     norms = np.linalg.norm(doc_emb, axis=1, keepdims=True)
     doc_emb = doc_emb / np.where(norms == 0, 1, norms)
     scores, idx = index.rank(emb, top_k=1)
+    linker, threshold = index.sentence_model  # a linker's own calibrated threshold, else the configured one
+    threshold = threshold if linker is not None else settings.encoder_threshold
     for (d, si, s, e), u in zip(owner, inverse):
         sc = scores[u, 0]
-        if sc >= settings.encoder_threshold and len(texts[d][s:e].split()) >= 4:
+        if sc >= threshold and len(texts[d][s:e].split()) >= 4:
             rows.append({"doc_id": doc_ids[d], "skill_id": index.dim_skill["skill_id"].iat[int(idx[u, 0])],
                          "surface_form": texts[d][s:e][:300], "char_start": s, "char_end": e,
                          "sentence_index": si, "score": round(float(sc), 4), "method": "sentence-linker"})

@@ -17,10 +17,12 @@ Gate (:func:`promote_linker_if_better`): a candidate is promoted only if its mea
 validation (``rank-skills``'s scoring over ESCO) beats the packaged encoder's by at least the margin and is no
 lower than the promoted linker's, and its held-out RP@5 beats the packaged encoder's.
 
-Where it is used: :func:`skillmatch.extraction.extract.rank_sentences` (the ``rank-skills`` contract) embeds whole
-sentences with the promoted linker. Spans keep the packaged encoder (through the linker they lost 4 TECH points,
-benchmarks/RESULTS.md), and so does the nightly pass, whose one sentence encoding also gives the document
-embeddings the match engine compares.
+Where it is used: whole sentences, both in :func:`skillmatch.extraction.extract.rank_sentences` (the ``rank-skills``
+contract) and in the nightly sentence pass, whose one encoding of each sentence gives the ``sentence-linker`` facts
+and the document embeddings the match engine compares. Spans keep the packaged encoder (through the linker they lost
+4 TECH points, benchmarks/RESULTS.md). The nightly pass links a sentence to its nearest concept above the linker's
+own threshold (:func:`calibrate_sentence_threshold`, kept in its ``meta.json``): the packaged encoder's cosines do
+not carry over to a fine-tuned encoder.
 """
 from __future__ import annotations
 
@@ -86,6 +88,63 @@ def decorte_validation(eval_dir: Path) -> dict[str, dict[str, set[str]]]:
         gold = t.groupby("sentence")["label"].apply(lambda s: {str(x).lower() for x in s}).to_dict()
         out[name] = {str(k).replace("\n", " "): v for k, v in gold.items()}
     return out
+
+
+def decorte_sentences(eval_dir: Path) -> list[str]:
+    """Every Decorte TECH / HOUSE validation sentence, those whose labels are all LABEL NOT PRESENT or
+    UNDERSPECIFIED too (line breaks as spaces): what the sentence threshold is calibrated on."""
+    out: list[str] = []
+    for name in DECORTE_SETS:
+        t = pd.read_csv(eval_dir / "decorte" / f"{name}_validation_annotations.csv")
+        out.extend(dict.fromkeys(str(x).replace("\n", " ") for x in t["sentence"]))
+    return out
+
+
+SENTENCE_THRESHOLDS = tuple(round(0.60 + 0.01 * i, 2) for i in range(26))  # 0.60 .. 0.85
+
+
+def top1_links(index, sentences: list[str], gold: dict[str, set[str]],  # noqa: ANN001 - SkillIndex
+               encoder: Callable[[list[str]], np.ndarray], thresholds: tuple[float, ...]) -> dict[float, list[int]]:
+    """{threshold: [linked, correct]}: a sentence is linked to its nearest ESCO concept when their cosine reaches the
+    threshold (as the nightly sentence linker links), correct when that concept's preferred label is one of its
+    gold labels (a sentence without any counts as wrong)."""
+    esco = np.flatnonzero(index.dim_skill["taxonomy_source"].to_numpy() == "esco")
+    scores, rows = index.rank(encoder(sentences), top_k=1, restrict=esco)
+    labels = [str(index.dim_skill["preferred_label"].iat[int(r)]).lower() for r in rows[:, 0]]
+    right = np.array([lbl in gold.get(s, set()) for s, lbl in zip(sentences, labels)])
+    return {t: [int((scores[:, 0] >= t).sum()), int(((scores[:, 0] >= t) & right).sum())] for t in thresholds}
+
+
+def pick_sentence_threshold(by_threshold: dict[float, list[int]], target_precision: float) -> float:
+    """The lowest threshold from which on every threshold that links anything is at least ``target_precision``
+    precise (precision on ~180 sentences is not monotone; the envelope keeps one lucky step from setting it);
+    the highest threshold when none is."""
+    grid = sorted(by_threshold)
+    chosen = grid[-1]
+    for t in reversed(grid):
+        linked, correct = by_threshold[t]
+        if linked and correct / linked < target_precision:
+            break
+        if linked:
+            chosen = t
+    return chosen
+
+
+def calibrate_sentence_threshold(index, eval_dir: Path, linker: Path,  # noqa: ANN001 - SkillIndex
+                                 base_threshold: float) -> dict[str, object]:
+    """The linker's threshold for nightly sentence links, calibrated on the Decorte validation sentences (never
+    trained on): the lowest at which its top-1 links are at least as precise as the packaged encoder's at
+    ``base_threshold`` (``SKILLMATCH_ENCODER_THRESHOLD``), so the linker adds links without adding noise."""
+    sentences = decorte_sentences(eval_dir)
+    gold = {s: g for per_set in decorte_validation(eval_dir).values() for s, g in per_set.items()}
+    base = top1_links(index, sentences, gold, _packaged(index), (base_threshold,))[base_threshold]
+    target = base[1] / base[0] if base[0] else 1.0
+    tuned = top1_links(index, sentences, gold, lambda texts: encode(texts, index.device, path=linker),
+                       SENTENCE_THRESHOLDS)
+    return {"threshold": pick_sentence_threshold(tuned, target), "sentences": len(sentences),
+            "packaged_encoder": {"threshold": base_threshold, "linked": base[0], "correct": base[1],
+                                 "precision": round(target, 4)},
+            "linked_correct_by_threshold": {str(t): v for t, v in tuned.items()}}
 
 
 def skillspan_documents(train_path: Path) -> list[tuple[str, str]]:
@@ -274,6 +333,7 @@ def train_linker(settings: Settings, cfg: LinkerConfig = LinkerConfig(), eval_di
             "train_seconds": round(time.time() - t_train, 1), "final_loss": round(float(np.mean(losses[-20:])), 4),
             "held_out_rp5": {"base": base_held, "linker": pairs_rp_at_5(tuned([p.text for p in held]), held, labels)},
             "decorte": {"base": base_decorte, "linker": decorte_scores(index, sets, tuned)},
+            "sentence_threshold": calibrate_sentence_threshold(index, eval_dir, folder, settings.encoder_threshold),
             "seconds": round(time.time() - t0, 1)}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2))
     log.info("linker %s: held-out RP@5 %s, Decorte %s", version, meta["held_out_rp5"], meta["decorte"]["linker"])
@@ -312,6 +372,35 @@ def promote_linker_if_better(candidate: Path, model_root: Path, margin: float) -
     os.replace(tmp, Path(model_root) / PROMOTED_FILE)
     promoted_linker_path.cache_clear()
     return True, f"{meta['version']} promoted (Decorte mean RP@5 {ours:.4f}, packaged encoder {base:.4f})"
+
+
+def promoted_sentence_threshold(model_root: Path) -> float | None:
+    """The promoted linker's calibrated threshold for nightly sentence links, or None (no promoted linker, or one
+    trained before linkers were calibrated: :func:`backfill_sentence_threshold`)."""
+    folder = promoted_linker_path(Path(model_root))
+    if folder is None:
+        return None
+    cal = json.loads((folder / "meta.json").read_text()).get("sentence_threshold")
+    return None if cal is None else float(cal["threshold"])
+
+
+def backfill_sentence_threshold(settings: Settings, eval_dir: Path | None = None) -> dict[str, object] | None:
+    """Calibrate the promoted linker's sentence threshold when its ``meta.json`` has none (a linker trained before
+    the nightly pass used it) and write it there; returns the calibration, or None when there was nothing to do."""
+    from skillmatch.extraction.extract import SkillIndex
+    from skillmatch.taxonomy.build import read_dim_skill
+
+    folder = promoted_linker_path(settings.model_dir)
+    eval_dir = eval_dir or (settings.shared_dir / "eval" if settings.shared_dir else None)
+    if folder is None or promoted_sentence_threshold(settings.model_dir) is not None or eval_dir is None:
+        return None
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["sentence_threshold"] = calibrate_sentence_threshold(SkillIndex(read_dim_skill(settings), settings), eval_dir,
+                                                              folder, settings.encoder_threshold)
+    tmp = folder / ".meta.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, folder / "meta.json")
+    return meta["sentence_threshold"]
 
 
 def trained_linkers(model_root: Path) -> list[Path]:

@@ -63,15 +63,19 @@ def _plan(settings: Settings, entity: str, index: SkillIndex) -> _Plan:
 
 
 def text_caches(settings: Settings, entity: str, index: SkillIndex) -> TextCaches:
-    """The entity's per-text caches for the index's encoder and tagger (keyed by their versions and precision)."""
+    """The entity's per-text caches for the index's encoder, tagger and sentence linker (keyed by their versions and
+    precision)."""
     precision = inference_precision(index.device)
     weights = model_path() / "model.safetensors"
     encoder_key = f"{encoder_name()}-{weights.stat().st_size if weights.exists() else 0}-{precision}"
     tagger = index.tagger
+    linker = index.sentence_model[0]
     root = settings.lake("gold", "_cache", entity)
     return TextCaches(TextCache(root / safe_name(f"embedding-{encoder_key}"), "embedding"),
                       None if tagger is None else TextCache(root / safe_name(f"tags-{tagger.version}-{precision}"),
-                                                            "tags"))
+                                                            "tags"),
+                      None if linker is None else TextCache(root / safe_name(f"embedding-{linker.name}-{precision}"),
+                                                            "embedding"))
 
 
 def _extract(todo: pd.DataFrame, index: SkillIndex, settings: Settings,

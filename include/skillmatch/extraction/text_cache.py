@@ -4,8 +4,9 @@ Postings repeat boilerplate (equal-opportunity statements, benefits, "must have"
 everywhere ("Python", "SQL"); the document cache (:mod:`skillmatch.extraction.stage`) skips unchanged documents,
 this one skips the texts of new or changed documents that an earlier run already saw. Two kinds:
 
-- ``embedding``: the sentence encoder's vector of a sentence or span, keyed by the encoder (name, weights size and
-  precision: fp16 on CUDA, fp32 on the CPU) and the text's hash;
+- ``embedding``: an encoder's vector of a sentence or span, keyed by the encoder (the packaged one: name, weights
+  size and precision, fp16 on CUDA, bf16 or fp32 on the CPU; the sentence linker: its version and precision) and the
+  text's hash;
 - ``tags``: the tagger's spans of a sentence (character offsets, type, confidence; those above the tagger's
   calibrated threshold, which is part of its version), keyed by the tagger version and precision and the text's
   hash.
@@ -88,15 +89,22 @@ class TextCache:
 
 @dataclass
 class TextCaches:
-    """The per-text caches one extraction reads and fills: encoder vectors of sentences and spans, and the
-    tagger's spans of sentences (None without a tagger)."""
+    """The per-text caches one extraction reads and fills: the packaged encoder's vectors of spans (and of sentences
+    when no linker embeds them), the tagger's spans of sentences (None without a tagger), and the sentence linker's
+    vectors of sentences (None when the packaged encoder embeds them)."""
 
     embedding: TextCache
     tags: TextCache | None = None
+    sentence: TextCache | None = None
+
+    @property
+    def sentences(self) -> TextCache:
+        """The cache of sentence vectors: the linker's when it embeds sentences, else the packaged encoder's."""
+        return self.sentence if self.sentence is not None else self.embedding
 
     def save(self) -> None:
-        """Write both caches' new entries and log their hit rates."""
-        for c in (self.embedding, self.tags):
+        """Write the caches' new entries and log their hit rates."""
+        for c in (self.embedding, self.tags, self.sentence):
             if c is not None:
                 c.save()
                 log.info(c.summary())

@@ -41,8 +41,10 @@ def settings(tmp_path_factory) -> Settings:
         mp.setenv("SKILLMATCH_DEVICE", "cpu")
         mp.delenv("SKILLMATCH_ENCODER_THRESHOLD", raising=False)
         mp.delenv("SKILLMATCH_MAX_SENTENCES_PER_DOC", raising=False)
-        # alias and sentence-linker behaviour on their own; the tagger has its own tests below
+        # alias and sentence-linker behaviour on their own; the tagger has its own tests below, and sentences
+        # embedded by a promoted linker theirs in test_linker.py
         mp.setenv("SKILLMATCH_USE_TAGGER", "0")
+        mp.setenv("SKILLMATCH_USE_LINKER", "0")
         return load_settings()
 
 
@@ -132,7 +134,7 @@ def test_empty_text(index: SkillIndex, settings: Settings) -> None:
 def test_encoder_evidence_above_threshold(index: SkillIndex, settings: Settings) -> None:
     text = "Short. I love baking fresh bread loaves every morning at the bakery."
     sentence = text[7:]
-    # the nightly sentence pass embeds with the packaged encoder (rank-skills may use a promoted linker)
+    # this module embeds sentences with the packaged encoder (SKILLMATCH_USE_LINKER=0 in the fixture)
     [[best]] = rank_sentences([sentence], index, top_k=1, sentence_encoder=lambda t: encode(t, index.device))
     assert best["id"] == "esco:bake-bread"
     docs = pd.DataFrame({"doc_id": ["b1"], "text": [text]})

@@ -13,10 +13,12 @@ import pytest
 
 from skillmatch.config import Settings, load_settings
 from skillmatch.extraction.encoder import encode
-from skillmatch.extraction.extract import SkillIndex, rank_sentences
-from skillmatch.extraction.linker import (PROMOTED_FILE, LinkerConfig, Pair, decorte_validation, linker_pairs,
-                                          pairs_rp_at_5, posting_documents, promote_linker_if_better,
-                                          promoted_linker, promoted_linker_path, split_pairs, train_linker)
+from skillmatch.extraction.extract import SkillIndex, extract_documents, rank_sentences
+from skillmatch.extraction.linker import (PROMOTED_FILE, SENTENCE_THRESHOLDS, LinkerConfig, Pair,
+                                          backfill_sentence_threshold, decorte_validation, linker_pairs,
+                                          pairs_rp_at_5, pick_sentence_threshold, posting_documents,
+                                          promote_linker_if_better, promoted_linker, promoted_linker_path,
+                                          promoted_sentence_threshold, split_pairs, train_linker)
 from skillmatch.lake import write_parquet_atomic
 from tests.unit.extraction.test_extract import tiny_dim_skill
 
@@ -164,6 +166,44 @@ def test_a_tiny_training_run_writes_a_scored_linker_that_rank_sentences_then_use
     monkeypatch.setenv("SKILLMATCH_USE_LINKER", "0")
     off = SkillIndex(tiny_dim_skill(), load_settings())
     assert np.array_equal(off.sentence_encoder()(sentences), base)
+    assert off.sentence_model == (None, off.settings.encoder_threshold)
+    monkeypatch.delenv("SKILLMATCH_USE_LINKER")
+
+    # the nightly pass: the linker's own threshold, calibrated on the Decorte sentences at training time
+    cal = meta["sentence_threshold"]
+    assert cal["threshold"] in SENTENCE_THRESHOLDS and cal["sentences"] == 4  # every sentence, labelled or not
+    assert cal["packaged_encoder"]["threshold"] == settings.encoder_threshold
+    assert set(cal["linked_correct_by_threshold"]) == {str(t) for t in SENTENCE_THRESHOLDS}
+    assert index.sentence_model == (folder, cal["threshold"]) and folder.name in index.model_version
+    docs = pd.DataFrame({"doc_id": ["d1", "d2"], "text": ["We need someone who can write Python code from day one.",
+                                                          "Early shifts at the bakery. You will bake bread."]})
+    facts, emb = extract_documents(docs, index, settings)
+    assert np.allclose(emb[0], tuned[0], atol=1e-5)  # one sentence: the document is the linker's vector of it
+    two = encode(["Early shifts at the bakery.", "You will bake bread."], "cpu", path=folder).sum(0)
+    assert np.allclose(emb[1], two / np.linalg.norm(two), atol=1e-5)
+    linked = facts[facts["method"] == "sentence-linker"]
+    assert (linked["score"] >= cal["threshold"]).all()
+    scores, _ = index.rank(tuned[:1], top_k=1)  # whether the 4+-word first sentence is linked follows the threshold
+    assert ("d1" in set(linked["doc_id"])) == bool(scores[0, 0] >= cal["threshold"])
+
+    # a linker promoted before linkers were calibrated is calibrated by `make setup` (train-linker --if-missing)
+    bare = {k: v for k, v in meta.items() if k != "sentence_threshold"}
+    (folder / "meta.json").write_text(json.dumps(bare))
+    assert promoted_sentence_threshold(settings.model_dir) is None
+    assert index.sentence_model == (None, settings.encoder_threshold)  # meanwhile: the packaged encoder
+    again = backfill_sentence_threshold(settings, eval_dir)
+    assert again == cal and promoted_sentence_threshold(settings.model_dir) == cal["threshold"]
+    assert backfill_sentence_threshold(settings, eval_dir) is None  # nothing left to do
+
+
+def test_sentence_threshold_is_the_lowest_from_which_links_stay_as_precise() -> None:
+    """Precision on a few sentences is not monotone: one lucky threshold below a worse one does not count."""
+    by = {0.6: [20, 9], 0.65: [12, 9], 0.7: [10, 6], 0.75: [6, 5], 0.8: [2, 2], 0.85: [0, 0]}
+    assert pick_sentence_threshold(by, 0.7) == 0.75  # 0.65 reaches 0.75 precision, but 0.7 falls to 0.6
+    assert pick_sentence_threshold(by, 0.6) == 0.65
+    assert pick_sentence_threshold(by, 0.4) == 0.6
+    assert pick_sentence_threshold(by, 1.0) == 0.8  # 0.85 links nothing: it neither passes nor blocks
+    assert pick_sentence_threshold({0.6: [5, 1], 0.7: [4, 1]}, 0.9) == 0.7  # none passes: the highest
 
 
 def test_training_needs_pairs_and_the_gate_sets(settings: Settings, tmp_path: Path) -> None:
@@ -197,7 +237,11 @@ def test_setup_trains_a_linker_once_even_when_the_gate_refused_it(settings: Sett
     assert main(["train-linker", "--if-missing"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out == {"skipped": "a linker was trained already (linker-20260101T000000) and not promoted"}
+    meta = settings.model_dir / "linker-20260101T000000" / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "sentence_threshold": {"threshold": 0.7}}))
     (settings.model_dir / PROMOTED_FILE).write_text(json.dumps({"version": "linker-20260101T000000",
                                                                 "decorte_rp5": 0.68}))
+    promoted_linker_path.cache_clear()
     assert main(["train-linker", "--if-missing"]) == 0
-    assert json.loads(capsys.readouterr().out)["skipped"] == "a promoted linker exists"
+    out = json.loads(capsys.readouterr().out)
+    assert out["skipped"] == "a promoted linker exists" and "sentence_threshold" not in out  # calibrated already

@@ -67,7 +67,7 @@ def test_each_precision_fills_caches_of_its_own_with_the_same_facts(tmp_path, mo
         monkeypatch.setenv("SKILLMATCH_CPU_PRECISION", precision)
         counts = extract_entity(s, "postings")
         assert counts["extracted"] == counts["documents"] > 0
-        folders[precision] = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s)).embedding.folder
+        folders[precision] = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s)).sentences.folder
         assert folders[precision].name.endswith(precision) and any(folders[precision].iterdir())
         snaps[precision] = _snapshot(s)
     assert folders["fp32"].name != folders["bf16"].name

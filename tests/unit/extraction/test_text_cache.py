@@ -51,7 +51,7 @@ def test_a_night_reuses_sentences_seen_before_and_its_facts_equal_a_cacheless_ru
     s = _settings(tmp_path, "lake", monkeypatch)
     extract_entity(s, "postings")
     caches = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s))
-    stored = caches.embedding.known
+    stored = caches.sentences.known  # the linker's vectors when one is promoted (models/), else the encoder's
     assert text_key("SQL reporting for finance.") in stored and caches.tags is None  # no tagger in this lake
 
     # the next night: one new document made of two sentences seen before and one new sentence
@@ -65,7 +65,7 @@ def test_a_night_reuses_sentences_seen_before_and_its_facts_equal_a_cacheless_ru
     key = ["doc_id", "skill_id", "method", "char_start", "char_end", "surface_form", "mention_count"]
     pd.testing.assert_frame_equal(f1[key].reset_index(drop=True), f2[key].reset_index(drop=True))
     assert np.allclose(np.vstack(e1["embedding"]), np.vstack(e2["embedding"]), atol=1e-5)
-    reloaded = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s)).embedding.known
+    reloaded = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s)).sentences.known
     assert text_key("Terraform for the clusters.") in reloaded and len(reloaded) > len(stored)
 
 
@@ -73,7 +73,7 @@ def test_what_the_cache_holds_is_what_extraction_uses(tmp_path, monkeypatch) -> 
     """A poisoned entry shows the cache is read: the new document's embedding is built from the stored vector."""
     s = _settings(tmp_path, "lake", monkeypatch)
     extract_entity(s, "postings")
-    folder = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s)).embedding.folder
+    folder = text_caches(s, "postings", SkillIndex(read_dim_skill(s), s)).sentences.folder
     poison = np.zeros(384, np.float32)
     poison[0] = 1.0
     write_parquet_atomic(pd.DataFrame({"key": [text_key("A sentence nobody wrote before today.")],

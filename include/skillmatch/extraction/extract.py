@@ -118,11 +118,11 @@ class SkillIndex:
         and bf16 / fp16 / fp32 serve the same models (same dev-set scores); the per-text caches are kept per
         precision."""
         if self._tagger_loaded:
-            version = self._tagger.version if self._tagger is not None else None
+            version = self._tagger.key if self._tagger is not None else None
         else:
-            from skillmatch.extraction.tagger import promoted_meta_version
+            from skillmatch.extraction.tagger import promoted_tagger_key
 
-            version = promoted_meta_version(self.settings.model_dir) if self.settings.use_tagger else None
+            version = promoted_tagger_key(self.settings.model_dir) if self.settings.use_tagger else None
         base = f"{EXTRACTOR_VERSION}:{encoder_name()}:{version or 'no-tagger'}"
         folder, threshold = self.sentence_model  # sentences through a linker: its version and threshold too
         return base if folder is None else f"{base}:{folder.name}@{threshold:g}"

@@ -72,7 +72,7 @@ def text_caches(settings: Settings, entity: str, index: SkillIndex) -> TextCache
     linker = index.sentence_model[0]
     root = settings.lake("gold", "_cache", entity)
     return TextCaches(TextCache(root / safe_name(f"embedding-{encoder_key}"), "embedding"),
-                      None if tagger is None else TextCache(root / safe_name(f"tags-{tagger.version}-{precision}"),
+                      None if tagger is None else TextCache(root / safe_name(f"tags-{tagger.key}-{precision}"),
                                                             "tags"),
                       None if linker is None else TextCache(root / safe_name(f"embedding-{linker.name}-{precision}"),
                                                             "embedding"))

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from skillmatch.config import load_settings
-from skillmatch.extraction.tagger import (SpanTagger, TrainConfig, bio_spans, load_promoted_tagger,
+from skillmatch.extraction.tagger import (SpanTagger, TrainConfig, _decode, bio_spans, load_promoted_tagger,
                                           promote_if_better, promoted_version, read_skillspan, span_f1,
-                                          train_tagger, word_spans)
+                                          train_tagger, viterbi_bio, word_spans)
 
 
 def test_word_spans_split_edge_punctuation_and_keep_inner_symbols() -> None:
@@ -27,6 +27,39 @@ def test_bio_spans_decodes_adjacent_and_stray_inside_tags() -> None:
     assert bio_spans(["B", "I", "O", "B", "B", "I", "I"]) == [(0, 2), (3, 4), (4, 7)]
     assert bio_spans(["O", "I", "I", "O"]) == [(1, 3)]  # lenient: an I with no open span starts one
     assert bio_spans(["O", "O"]) == []
+
+
+def test_viterbi_bio_is_the_most_probable_valid_sequence() -> None:
+    """Against every valid sequence (no I after O or at the start) of short random inputs, and on the case
+    per-word argmax gets wrong: O I I (a span starting with I) becomes B I I when that is the likelier valid
+    reading, or O O O when that is."""
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 5, 6):
+        for _ in range(40):
+            p = rng.dirichlet([1.0, 1.0, 1.0], size=n)
+            valid = [t for t in itertools.product(range(3), repeat=n)
+                     if t[0] != 2 and all(not (a == 0 and b == 2) for a, b in zip(t, t[1:]))]
+            best = max(valid, key=lambda t: sum(np.log(p[i, x]) for i, x in enumerate(t)))
+            got = viterbi_bio(p)
+            assert len(got) == n and got[0] != 2 and all(not (a == 0 and b == 2) for a, b in zip(got, got[1:]))
+            assert np.isclose(sum(np.log(p[i, x]) for i, x in enumerate(got)),
+                              sum(np.log(p[i, x]) for i, x in enumerate(best)))
+    stray = np.array([[0.9, 0.05, 0.05], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]])
+    assert stray.argmax(1).tolist() == [0, 2, 2] and viterbi_bio(stray) == [0, 1, 2]
+    weak = np.array([[0.9, 0.05, 0.05], [0.55, 0.05, 0.4], [0.5, 0.1, 0.4]])
+    assert weak.argmax(1).tolist() == [0, 0, 0] and viterbi_bio(weak) == [0, 0, 0]
+
+
+def test_decode_reads_first_sub_words_and_gives_typed_spans_with_confidence() -> None:
+    """Sub-words after a word's first and words truncated away (O) do not take part; each type is decoded apart."""
+    o, b, i = [0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]
+    # 4 words, word 1 split into two sub-words, word 3 truncated; per sub-word: (skill, knowledge) probabilities
+    probs = np.array([[o, o], [o, b], [b, i], [i, o], [o, o], [b, b]])  # [CLS] w0 w1 w1' w2 [SEP]... (last unused)
+    word_ids = [None, 0, 1, 1, 2, None]
+    spans = _decode(probs, word_ids, 4)
+    assert sorted(spans) == sorted([(1, 2, "skill", 0.8), (0, 2, "knowledge", 0.8)])
 
 
 def test_span_f1_is_exact_match() -> None:

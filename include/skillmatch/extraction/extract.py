@@ -125,7 +125,8 @@ class SkillIndex:
             version = promoted_tagger_key(self.settings.model_dir) if self.settings.use_tagger else None
         base = f"{EXTRACTOR_VERSION}:{encoder_name()}:{version or 'no-tagger'}"
         folder, threshold = self.sentence_model  # sentences through a linker: its version and threshold too
-        return base if folder is None else f"{base}:{folder.name}@{threshold:g}"
+        # (no "@" in it: the marts are scanned for anything shaped like an e-mail address)
+        return base if folder is None else f"{base}:{folder.name}:t{threshold:g}"
 
     @property
     def surface_emb(self) -> tuple[np.ndarray, np.ndarray]:

@@ -106,4 +106,4 @@ def test_versions_are_known_without_loading_the_tagger_or_the_automaton(tmp_path
     assert lazy == index.model_version
     linker, threshold = index.sentence_model  # sentences through a promoted linker: its version and threshold last
     tail = tagger.key if tagger is not None else "no-tagger"
-    assert lazy.endswith(f"{tail}:{linker.name}@{threshold:g}" if linker is not None else tail)
+    assert lazy.endswith(f"{tail}:{linker.name}:t{threshold:g}" if linker is not None else tail)

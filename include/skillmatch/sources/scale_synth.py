@@ -453,7 +453,9 @@ def write_landing(stats: SkillStats, landing: Path, n_postings: int, n_resumes: 
             w = csv.writer(f)
             w.writerow(["job_id", "title", "company", "location", "description", "listed_time", "salary_text"])
             for r in docs.itertuples(index=False):
-                desc = r.text.split("\n", 1)[1]  # the title is the text's first line; the posting has it apart
+                # the text starts with the title and a line break; the posting has the title apart (a real title
+                # may hold a line break itself, so cut by its length, not at the first one)
+                desc = r.text[len(r.title) + 1:]
                 w.writerow([r.doc_id, r.title, r.company, r.location, desc, int(r.posted_at.timestamp() * 1000),
                             r.salary_text or ""])
     for i, (docs, _skills) in enumerate(iter_chunks(stats, "resumes", n_resumes, seed, start, chunk_blocks)):

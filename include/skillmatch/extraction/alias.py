@@ -1,7 +1,8 @@
 """Alias matcher: every taxonomy label and alias in one Aho-Corasick automaton, matched on word boundaries.
 
 Surfaces are matched lowercased; short acronyms and the curated ambiguous forms (``taxonomy/curation.csv``) must
-also match case-exactly, and some need a context cue in the same sentence ("Go" near "backend"...).
+also match case-exactly, and some need a context cue in the same sentence ("Go" near "backend"...; "history" near
+"degree" or "museum", in any case, so a resume's "Work History" heading is no skill).
 """
 from __future__ import annotations
 
@@ -14,21 +15,39 @@ import pandas as pd
 
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 _WORDCHAR = re.compile(r"[\w+#]")
+# Fragments, not names: a label that starts with a conjunction or ends on a function word ("and procedures", an
+# ESCO alt label of "compile airport certification manuals" that matched 571 shared documents; "send damaged
+# equipment back to"). Alt and hidden labels only: preferred labels are names ("Imagine That Extend OR").
+_JOINERS = frozenset({"and", "or", "but", "nor"})
+_DANGLING = frozenset({"and", "or", "of", "to", "the", "a", "an", "for", "from"})  # not particles ("check in")
+# Names the filters above and in AliasMatcher.offer; change it with them (part of the extraction's model version,
+# with the curation file: :func:`skillmatch.extraction.extract.rules_digest`).
+ALIAS_RULES = "alias-filters-v2: short lowercase, one-word lowercase alt labels, fragments"
 
 
 @dataclass(frozen=True)
 class Curation:
     """One curated rule for an ambiguous surface form."""
 
-    action: str  # block | case_sensitive | needs_context
+    action: str  # block | case_sensitive | needs_context (as written, with a cue) | needs_context_any_case
     context: re.Pattern[str] | None
+
+
+def curation_text() -> str:
+    """The checked-in curation file (``skillmatch/taxonomy/curation.csv``) as text."""
+    return resources.files("skillmatch.taxonomy").joinpath("curation.csv").read_text(encoding="utf-8")
+
+
+def is_fragment(form: str) -> bool:
+    """Whether a label reads as a piece of a phrase: first word a conjunction, or last word a function word."""
+    words = form.lower().split()
+    return bool(words) and (words[0] in _JOINERS or words[-1] in _DANGLING)
 
 
 def load_curation() -> dict[str, Curation]:
     """The checked-in curation rules, keyed by lowercased surface."""
-    text = resources.files("skillmatch.taxonomy").joinpath("curation.csv").read_text(encoding="utf-8")
     out: dict[str, Curation] = {}
-    for row in csv.DictReader(text.splitlines()):
+    for row in csv.DictReader(curation_text().splitlines()):
         ctx = re.compile(row["context"]) if row["context"] else None
         out[row["surface"].lower()] = Curation(row["action"], ctx)
     return out
@@ -90,9 +109,11 @@ class AliasMatcher:
             single_word = " " not in form
             if priority >= 3 and single_word and form.isalpha() and form.islower():
                 return  # one-word lowercase alt/hidden labels ("data", "design") are mostly noise
+            if priority >= 3 and not rule and is_fragment(form):
+                return
             cs = bool(rule and rule.action in {"case_sensitive", "needs_context"}) or is_upper_acronym
             cs = cs or (product and single_word)  # product names are capitalised; "pandas" vs "Pandas" aside
-            ctx = rule.context if rule and rule.action == "needs_context" else None
+            ctx = rule.context if rule and rule.action.startswith("needs_context") else None
             cur = best.get(key)
             cand = Surface(skill_id, form, priority, cs, ctx)
             if cur is None or (priority, skill_id) < (cur.priority, cur.skill_id):

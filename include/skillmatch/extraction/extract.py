@@ -21,7 +21,9 @@ tagged once per batch.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -42,6 +44,16 @@ MENTION_COLUMNS = ["doc_id", "skill_id", "preferred_label", "surface_form", "cha
 _DERIVED = {"preferred_label", "mention_count", "mention_starts"}  # filled in after the raw mentions
 EXTRACTOR_VERSION = "alias+tagger+minilm-linker-v3"  # v3: facts carry mention_starts
 METHOD_RANK = {"alias": 0, "tagger+linker": 1, "sentence-linker": 2}
+# An employer's equal-opportunity, accommodation and E-Verify statements: words like "pregnancy", "genetic
+# information" or "application process" there are not requirements of the job. Postings only: in a resume the same
+# words describe HR work ("maintained the affirmative action plan"), and a posting asking for knowledge of EEO law
+# says so in words this does not match.
+POSTING_BOILERPLATE = re.compile(
+    r"(?i)\bequal (employment )?opportunity( ?/ ?affirmative action)? employer|without regard to|"
+    r"regardless of (their )?(race|colou?r|age|sex|gender|religion|national)|national origin|gender identity|"
+    r"sexual orientation|protected veteran|veteran status|genetic information|reasonable accommodation|"
+    r"\be-verify\b")
+_CLAUSE_END = re.compile(r"[.!?]")
 
 
 class SkillIndex:
@@ -123,7 +135,7 @@ class SkillIndex:
             from skillmatch.extraction.tagger import promoted_tagger_key
 
             version = promoted_tagger_key(self.settings.model_dir) if self.settings.use_tagger else None
-        base = f"{EXTRACTOR_VERSION}:{encoder_name()}:{version or 'no-tagger'}"
+        base = f"{EXTRACTOR_VERSION}+{rules_digest()}:{encoder_name()}:{version or 'no-tagger'}"
         folder, threshold = self.sentence_model  # sentences through a linker: its version and threshold too
         # (no "@" in it: the marts are scanned for anything shaped like an e-mail address)
         return base if folder is None else f"{base}:{folder.name}:t{threshold:g}"
@@ -203,25 +215,53 @@ class SkillIndex:
         return mask
 
 
+def rules_digest() -> str:
+    """8 hex digits naming the hand-written rules (the curation file, the alias filters' version, the posting
+    boilerplate pattern): part of the extraction's model version, so editing a rule re-extracts every document."""
+    from skillmatch.extraction.alias import ALIAS_RULES, curation_text
+
+    text = "\n".join([curation_text(), ALIAS_RULES, POSTING_BOILERPLATE.pattern])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=4).hexdigest()
+
+
+def boilerplate_regions(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character ranges of a posting's employer boilerplate (:data:`POSTING_BOILERPLATE`): from the clause end
+    (``.``, ``!``, ``?``, spaced or not) before a match to the one after it, inside the match's sentence. A clause,
+    not the sentence: postings scraped without line breaks glue a skills list to the statement after it
+    ("... SAS, SQL And Excel Strongly Preferred.Centene is an equal opportunity employer ...")."""
+    out = set()
+    for s, e in spans:
+        for m in POSTING_BOILERPLATE.finditer(text, s, e):
+            left = max((c.end() for c in _CLAUSE_END.finditer(text, s, m.start())), default=s)
+            nxt = _CLAUSE_END.search(text, m.end(), e)
+            out.add((left, nxt.end() if nxt else e))
+    return sorted(out)
+
+
 def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, whole_text: bool = False,
-                     link_sentences: bool = True,
-                     caches: TextCaches | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+                     link_sentences: bool = True, caches: TextCaches | None = None,
+                     skip_boilerplate: bool = False) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Every skill mention of ``docs`` (columns doc_id, text), one per span; returns (mentions, doc embeddings).
 
     Doc embeddings are the normalised mean of the first ``max_sentences_per_doc`` sentence embeddings. The tagger
     reads each sentence (so boilerplate repeated across documents is tagged once) or, with ``whole_text``, each
     document in windows of words (what the ad-hoc CLI does: no sentence cap, no split inside a span). Without
     ``link_sentences`` no sentence is encoded: no ``sentence-linker`` mention, and None for the embeddings. With
-    ``caches``, texts an earlier run encoded or tagged are served from them (the nightly stage).
+    ``caches``, texts an earlier run encoded or tagged are served from them (the nightly stage). With
+    ``skip_boilerplate`` (postings), no mention overlaps :func:`boilerplate_regions` (a sentence linked as a whole
+    overlaps them when it holds one); those sentences still count in the document embedding.
     """
     t0 = time.time()
     rows: list[dict[str, object]] = []
     texts = [t if isinstance(t, str) else "" for t in docs["text"]]
     doc_ids = docs["doc_id"].tolist()
     sentences: list[list[tuple[int, int]]] = []
+    skipped: dict[str, list[tuple[int, int]]] = {}
     for doc_id, text in zip(doc_ids, texts):
         spans = split_sentences(text)
         sentences.append(spans)
+        if skip_boilerplate and (regions := boilerplate_regions(text, spans)):
+            skipped[doc_id] = regions
         starts = [s for s, _ in spans]
         for start, end, surf in index.matcher.find(text):
             rows.append({"doc_id": doc_id, "skill_id": surf.skill_id, "surface_form": text[start:end],
@@ -231,6 +271,9 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, 
     if link_sentences:
         doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows, caches)
     n_spans = _tagged_spans(doc_ids, texts, sentences, index, settings, rows, whole_text, caches)
+    if skipped:
+        rows = [r for r in rows if not any(a < r["char_end"] and r["char_start"] < b  # type: ignore[operator]
+                                           for a, b in skipped.get(r["doc_id"], ()))]  # type: ignore[call-overload]
     mentions = _merge_spans(pd.DataFrame(rows, columns=[c for c in MENTION_COLUMNS if c not in _DERIVED]))
     mentions["preferred_label"] = mentions["skill_id"].map(index.labels)
     dt = time.time() - t0
@@ -252,10 +295,11 @@ def extract_spans(docs: pd.DataFrame, index: SkillIndex, settings: Settings) -> 
     return mentions[mentions["tagged"]] if index.tagger is not None else mentions[mentions["method"] == "alias"]
 
 
-def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
-                      caches: TextCaches | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-    """Skill facts of ``docs``: one row per (doc, skill) with the best evidence; returns (facts, doc embeddings)."""
-    mentions, doc_emb = extract_mentions(docs, index, settings, caches=caches)
+def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings, caches: TextCaches | None = None,
+                      postings: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """Skill facts of ``docs``: one row per (doc, skill) with the best evidence; returns (facts, doc embeddings).
+    ``postings``: the documents are job postings, whose employer boilerplate holds no requirement."""
+    mentions, doc_emb = extract_mentions(docs, index, settings, caches=caches, skip_boilerplate=postings)
     linked = mentions[(mentions["method"] != "tagger+linker") | (mentions["score"] >= settings.link_threshold)]
     return _dedupe(linked)[MENTION_COLUMNS], doc_emb
 
@@ -343,12 +387,33 @@ def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tup
         return 0
     span_text, span_inv = np.unique([texts[d][a:b] for d, _, a, b in found], return_inverse=True)
     scores, idx = index.rank(_encoded(list(span_text), index, caches), top_k=1, by_surface=True)
+    skill_ids = index.dim_skill["skill_id"].to_numpy()[idx[:, 0]]
+    for u, named in _named_cores(list(span_text), index).items():
+        skill_ids[u], scores[u, 0] = named, 1.0
     for (d, si, a, b), u in zip(found, span_inv):
         si = si if si >= 0 else _sentence_of([s for s, _ in sentences[d]], a)
-        rows.append({"doc_id": doc_ids[d], "skill_id": index.dim_skill["skill_id"].iat[int(idx[u, 0])],
+        rows.append({"doc_id": doc_ids[d], "skill_id": skill_ids[u],
                      "surface_form": texts[d][a:b], "char_start": a, "char_end": b, "sentence_index": si,
                      "score": round(float(scores[u, 0]), 4), "method": "tagger+linker"})
     return len(found)
+
+
+_GENERIC_HEAD = re.compile(r"(?i)[\s-]+(skills?|abilities|ability)$")
+
+
+def _named_cores(span_text: list[str], index: SkillIndex) -> dict[int, str]:
+    """Spans whose core, without a generic head word ("communication skills" -> "communication"), is exactly a
+    name the alias matcher knows (its curation rules apply: "R skills" has no cue for R): position -> skill id.
+    The nearest name of the whole span was often a concept about the head word ("communication skills" ->
+    "teach communication methods", 471 postings of the shared data)."""
+    out = {}
+    for u, text in enumerate(span_text):
+        core = _GENERIC_HEAD.sub("", text).strip()
+        if core and core != text:
+            hits = index.matcher.find(core)
+            if len(hits) == 1 and hits[0][0] == 0 and hits[0][1] == len(core):
+                out[u] = hits[0][2].skill_id
+    return out
 
 
 def _merge_spans(m: pd.DataFrame) -> pd.DataFrame:

@@ -83,7 +83,8 @@ def _extract(todo: pd.DataFrame, index: SkillIndex, settings: Settings,
     """(mentions, embeddings) of the documents in ``todo``, each row with its document's content key; texts an
     earlier run encoded or tagged come from the entity's text caches, and what this one computed is added."""
     caches = text_caches(settings, entity, index) if len(todo) else None
-    mentions, emb = extract_documents(todo[["doc_id", "text"]], index, settings, caches)
+    mentions, emb = extract_documents(todo[["doc_id", "text"]], index, settings, caches,
+                                      postings=entity == "postings")
     if caches is not None:
         caches.save()
     mentions = mentions.merge(todo[["doc_id", "content_key"]], on="doc_id")

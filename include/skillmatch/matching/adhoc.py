@@ -87,7 +87,7 @@ def adhoc_matches(resumes: pd.DataFrame, postings: pd.DataFrame, index: SkillInd
     from skillmatch.matching.requirements import posting_requirements
     from skillmatch.matching.soft import candidate_credits, load_relations
 
-    ps, post_emb = extract_documents(postings[["doc_id", "text"]], index, settings)
+    ps, post_emb = extract_documents(postings[["doc_id", "text"]], index, settings, postings=True)
     cs, cand_emb = extract_documents(resumes[["doc_id", "text"]], index, settings)
     ps = posting_requirements(postings.rename(columns={"doc_id": "posting_id"}), ps)
     relations = load_relations(settings)

@@ -157,3 +157,40 @@ def test_empty_inputs(matcher: AliasMatcher) -> None:
     assert matcher.find("") == []
     empty = pd.DataFrame(columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
     assert AliasMatcher(empty, curation=None).find("Python") == []
+
+
+def _dim_ambiguous() -> pd.DataFrame:
+    rows = [
+        ("esco:airport-manuals", "compile airport certification manuals", ["and procedures", "check guests in"],
+         "esco"),
+        ("onet:extend", "Imagine That Extend OR", [], "onet"),
+        ("esco:history", "history", ["historical studies"], "esco"),
+        ("esco:plan", "plan", ["plan activities"], "esco"),
+        ("onet:chef", "Chef", [], "onet"),
+    ]
+    return pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+
+
+def test_alias_fragments_are_dropped_but_names_and_particles_kept() -> None:
+    m = AliasMatcher(_dim_ambiguous())
+    assert _hits(m, "Follow policies and procedures.") == []  # "and procedures": a fragment alias
+    assert "and procedures" not in m.surfaces
+    assert _hits(m, "We check guests in at noon.") == [("check guests in", "esco:airport-manuals")]
+    assert _hits(m, "Imagine That Extend OR models") == [("Imagine That Extend OR", "onet:extend")]  # a name
+
+
+def test_history_needs_an_academic_cue_in_any_case() -> None:
+    m = AliasMatcher(_dim_ambiguous())
+    assert _hits(m, "Bachelor of Arts in History, 2012") == [("History", "esco:history")]
+    assert _hits(m, "Teaches world history to grade 9") == [("history", "esco:history")]
+    assert _hits(m, "Work History\nFinance Assistant 06/2013") == []  # a resume's heading
+    assert _hits(m, "A demonstrated history of shipping products.") == []
+    assert _hits(m, "credit history checks") == []
+
+
+def test_curated_plain_words_and_chef() -> None:
+    m = AliasMatcher(_dim_ambiguous())
+    assert _hits(m, "medical and dental plan") == []  # "plan" is blocked
+    assert _hits(m, "plan activities for the team") == [("plan activities", "esco:plan")]
+    assert _hits(m, "Chef at a busy restaurant") == []
+    assert _hits(m, "Infrastructure as code with Chef and Terraform") == [("Chef", "onet:chef")]

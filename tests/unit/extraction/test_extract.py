@@ -253,3 +253,39 @@ def test_direct_encoder_path_matches_sentence_transformers() -> None:
         assert got.dtype == np.float32 and got.shape == ref.shape
         np.testing.assert_allclose(got, ref, atol=2e-6)
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-6)
+
+
+def test_posting_boilerplate_holds_no_requirement(index: SkillIndex, settings: Settings) -> None:
+    from skillmatch.extraction.extract import boilerplate_regions
+
+    text = ("Must know Python and SQL.Acme is an equal opportunity employer and considers applicants without regard "
+            "to race or genetic information. Kubernetes is a plus.")
+    docs = pd.DataFrame({"doc_id": ["p1"], "text": [text]})
+    regions = boilerplate_regions(text, split_sentences(text))
+    # from the glued clause end after "SQL." to the end of the statement: the skills list before it stays
+    assert [text[a:b] for a, b in regions] == [text[text.index("Acme"):text.index(" Kubernetes")]]
+    posting, _ = extract_documents(docs, index, settings, postings=True)
+    assert set(posting["skill_id"]) == {"esco:python", "esco:sql", "onet:kubernetes"}
+    # "Kubernetes" inside the statement is dropped for a posting, kept for any other document (a resume)
+    text2 = "Acme is an equal opportunity employer, Kubernetes shop. SQL daily."
+    docs2 = pd.DataFrame({"doc_id": ["p2"], "text": [text2]})
+    assert set(extract_documents(docs2, index, settings, postings=True)[0]["skill_id"]) == {"esco:sql"}
+    assert set(extract_documents(docs2, index, settings)[0]["skill_id"]) == {"esco:sql", "onet:kubernetes"}
+
+
+def test_rules_digest_is_in_the_model_version(index: SkillIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillmatch.extraction import alias, extract
+
+    before = index.model_version
+    assert extract.rules_digest() in before
+    monkeypatch.setattr(alias, "curation_text", lambda: "surface,action,context,note\nplan,block,,\n")
+    assert index.model_version != before  # editing the curation file re-extracts every document
+
+
+def test_span_core_named_exactly_links_to_that_name(index: SkillIndex) -> None:
+    from skillmatch.extraction.extract import _named_cores
+
+    spans = ["Python skills", "SQL", "python programming ability", "Kubernetes-skills", "baking skills", "skills",
+             "SQL and Python skills"]
+    # the core must be one whole name: "SQL and Python" holds two, so the span keeps its embedding link
+    assert _named_cores(spans, index) == {0: "esco:python", 2: "esco:python", 3: "onet:kubernetes"}

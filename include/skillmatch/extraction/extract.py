@@ -238,6 +238,12 @@ def boilerplate_regions(text: str, spans: list[tuple[int, int]]) -> list[tuple[i
     return sorted(out)
 
 
+def _overlaps(row: dict[str, object], regions: list[tuple[int, int]]) -> bool:
+    """Whether a mention row's characters overlap any of ``regions``."""
+    start, end = int(row["char_start"]), int(row["char_end"])
+    return any(a < end and start < b for a, b in regions)
+
+
 def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, whole_text: bool = False,
                      link_sentences: bool = True, caches: TextCaches | None = None,
                      skip_boilerplate: bool = False) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -271,9 +277,8 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, 
     if link_sentences:
         doc_emb, n_sent = _sentence_linking(doc_ids, texts, sentences, index, settings, rows, caches)
     n_spans = _tagged_spans(doc_ids, texts, sentences, index, settings, rows, whole_text, caches)
-    if skipped:
-        rows = [r for r in rows if not any(a < r["char_end"] and r["char_start"] < b  # type: ignore[operator]
-                                           for a, b in skipped.get(r["doc_id"], ()))]  # type: ignore[call-overload]
+    if skipped:  # nothing from a posting's boilerplate clauses
+        rows = [r for r in rows if not _overlaps(r, skipped.get(r["doc_id"], []))]
     mentions = _merge_spans(pd.DataFrame(rows, columns=[c for c in MENTION_COLUMNS if c not in _DERIVED]))
     mentions["preferred_label"] = mentions["skill_id"].map(index.labels)
     dt = time.time() - t0

@@ -78,12 +78,18 @@ def main() -> None:
             cells.append(f"{nb:,} -> {na:,} ({(na - nb) / max(nb, 1):+.1%})")
         print(f"| {what} | {' | '.join(cells)} |")
     for entity in runs["before"]:
-        b, a = runs["before"][entity]["hits"], runs["after"][entity]["hits"]
-        diff = {k: a.get(k, 0) - b.get(k, 0) for k in set(a) | set(b) if a.get(k, 0) != b.get(k, 0)}
-        print(f"\n{entity}: the {args.top} largest changes (surface, concept: before -> after)")
-        for k in sorted(diff, key=lambda k: (-abs(diff[k]), k))[: args.top]:
-            surface, concept = k.split("\t")
-            print(f"  {surface!r}, {concept}: {b.get(k, 0)} -> {a.get(k, 0)}")
+        print_largest_changes(runs["before"][entity]["hits"], runs["after"][entity]["hits"], args.top,
+                              f"{entity}: the {args.top} largest changes")
+
+
+def print_largest_changes(before: dict[str, int], after: dict[str, int], top: int, title: str) -> None:
+    """The ``top`` (surface, concept) counts that moved most, keys "surface<TAB>concept"."""
+    diff = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)
+            if after.get(k, 0) != before.get(k, 0)}
+    print(f"\n{title} (surface, concept: before -> after)")
+    for k in sorted(diff, key=lambda k: (-abs(diff[k]), k))[:top]:
+        surface, concept = k.split("\t")
+        print(f"  {surface!r}, {concept}: {before.get(k, 0)} -> {after.get(k, 0)}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ _JOINERS = frozenset({"and", "or", "but", "nor"})
 _DANGLING = frozenset({"and", "or", "of", "to", "the", "a", "an", "for", "from"})  # not particles ("check in")
 # Names the filters above and in AliasMatcher.offer; change it with them (part of the extraction's model version,
 # with the curation file: :func:`skillmatch.extraction.extract.rules_digest`).
-ALIAS_RULES = "alias-filters-v2: short lowercase, one-word lowercase alt labels, fragments"
+ALIAS_RULES = "alias-filters-v3: short lowercase, one-word lowercase alt labels, fragments, curated concepts"
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Curation:
 
     action: str  # block | case_sensitive | needs_context (as written, with a cue) | needs_context_any_case
     context: re.Pattern[str] | None
+    form: str = ""  # the surface as the file writes it
+    concept: str = ""  # the skill id the form names where no taxonomy label is the form ("Spark": Apache Spark)
 
 
 def curation_text() -> str:
@@ -44,12 +46,35 @@ def is_fragment(form: str) -> bool:
     return bool(words) and (words[0] in _JOINERS or words[-1] in _DANGLING)
 
 
+def is_name(form: str, priority: int, curation: dict[str, Curation]) -> bool:
+    """Whether a taxonomy label is a name worth finding in text. ``priority``: -1 a curated form naming a concept
+    (``concept`` in the curation file), 0 an ESCO preferred label, 1 one without its bracketed qualifier, 2 an O*NET
+    product, 3 / 4 an ESCO / O*NET alt or hidden label. The alias matcher offers only these, and the span linker
+    links a span only to these (:attr:`SkillIndex.surface_emb`), so a span reading "design" does not reach "think
+    creatively" through an alt label the matcher leaves out as noise."""
+    form = form.strip()
+    key = _fold(form)
+    if len(key) < 1 or len(key) > 120:
+        return False
+    rule = curation.get(key)
+    if rule and rule.action == "block":
+        return False
+    is_upper_acronym = len(form) <= 4 and any(c.isupper() for c in form)
+    if len(form) <= 3 and not rule and not is_upper_acronym and not any(c in form for c in "+#"):
+        return False  # short lowercase labels ("tie", "ski") are words, not skills
+    if len(form) <= 2 and not rule and form.upper() != form:
+        return False
+    if priority >= 3 and " " not in form and form.isalpha() and form.islower():
+        return False  # one-word lowercase alt/hidden labels ("data", "design") are mostly noise
+    return not (priority >= 3 and not rule and is_fragment(form))
+
+
 def load_curation() -> dict[str, Curation]:
     """The checked-in curation rules, keyed by lowercased surface."""
     out: dict[str, Curation] = {}
     for row in csv.DictReader(curation_text().splitlines()):
         ctx = re.compile(row["context"]) if row["context"] else None
-        out[row["surface"].lower()] = Curation(row["action"], ctx)
+        out[row["surface"].lower()] = Curation(row["action"], ctx, row["surface"], row.get("concept") or "")
     return out
 
 
@@ -96,21 +121,11 @@ class AliasMatcher:
         def offer(form: str, skill_id: str, priority: int, product: bool = False) -> None:
             form = form.strip()
             key = _fold(form)
-            if len(key) < 1 or len(key) > 120:
+            if not is_name(form, priority, curation):
                 return
             rule = curation.get(key)
-            if rule and rule.action == "block":
-                return
             is_upper_acronym = len(form) <= 4 and any(c.isupper() for c in form)
-            if len(form) <= 3 and not rule and not is_upper_acronym and not any(c in form for c in "+#"):
-                return  # short lowercase labels ("tie", "ski") are words, not skills
-            if len(form) <= 2 and not rule and form.upper() != form:
-                return
             single_word = " " not in form
-            if priority >= 3 and single_word and form.isalpha() and form.islower():
-                return  # one-word lowercase alt/hidden labels ("data", "design") are mostly noise
-            if priority >= 3 and not rule and is_fragment(form):
-                return
             cs = bool(rule and rule.action in {"case_sensitive", "needs_context"}) or is_upper_acronym
             cs = cs or (product and single_word)  # product names are capitalised; "pandas" vs "Pandas" aside
             ctx = rule.context if rule and rule.action.startswith("needs_context") else None
@@ -119,6 +134,12 @@ class AliasMatcher:
             if cur is None or (priority, skill_id) < (cur.priority, cur.skill_id):
                 best[key] = cand
 
+        # a curated form that names a concept ("Spark", "Excel", "Hive": no taxonomy label is the bare product name)
+        # is that concept's surface, ahead of any label ("SPARK" is also ESCO's Ada dialect), with its own rule
+        known = set(dim_skill["skill_id"])
+        for rule in curation.values():
+            if rule.concept in known and rule.action != "block":
+                offer(rule.form, rule.concept, -1)
         for row in dim_skill.itertuples(index=False):
             esco = row.taxonomy_source == "esco"
             offer(row.preferred_label, row.skill_id, 0 if esco else 2, product=not esco)

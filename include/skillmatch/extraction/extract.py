@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from skillmatch.config import Settings
-from skillmatch.extraction.alias import AliasMatcher
+from skillmatch.extraction.alias import AliasMatcher, is_name, load_curation
 from skillmatch.extraction.encoder import (concept_label_embeddings, encode, encoder_id, encoder_name,
                                            label_embeddings, resolve_device, split_sentences)
 from skillmatch.extraction.text_cache import TextCaches
@@ -143,18 +143,51 @@ class SkillIndex:
     @property
     def surface_emb(self) -> tuple[np.ndarray, np.ndarray]:
         """(embeddings, owning concept row) of every preferred label and alias: a concept is as close as its
-        closest name, so "develop web applications" finds a concept whose preferred label words it differently."""
+        closest name, so "develop web applications" finds a concept whose preferred label words it differently.
+
+        Only names the alias matcher would look for (:func:`skillmatch.extraction.alias.is_name`) can be the
+        closest: the others' rows are zero, so they score 0. Before, a span reading "Engineering" linked at 1.0
+        to "packaging engineering" and "design" to "think creatively" (one-word lowercase alt labels), "planning"
+        to the blocked "plan": labels the matcher leaves out as noise came back through the span linker. The
+        embeddings on disk are of every name (the cache does not change with the rules)."""
         if self._surface_emb is None:
-            owner, texts = [], []
-            for i, (lbl, aliases) in enumerate(zip(self.dim_skill["preferred_label"], self.dim_skill["aliases"])):
-                names = dict.fromkeys([str(lbl)] + [str(a) for a in (aliases if aliases is not None else [])])
-                owner.extend([i] * len(names))
-                texts.extend(names)
+            owner, texts, keep = self._names()
             key = f"{encoder_id(self.device)}-{self.taxonomy_version}-{len(texts)}-surfaces"
             key = key.replace("/", "_").replace(":", "_")
             emb = label_embeddings(texts, self.settings.model_dir / "cache" / f"{key}.npy", self.device)
+            emb = np.where(np.asarray(keep, dtype=bool)[:, None], emb, np.float32(0)).astype(np.float32)
             self._surface_emb = (emb, np.asarray(owner, dtype=np.int64))
         return self._surface_emb
+
+    @property
+    def name_words(self) -> dict[str, tuple[str, ...]]:
+        """skill id -> the distinct lowercased words of its names that the alias matcher looks for
+        (:func:`skillmatch.extraction.alias.is_name`), and each two neighbouring words joined: the lexical support
+        :func:`plausible_links` asks of a one-word span's link."""
+        if "_name_words" not in self.__dict__:
+            words: dict[int, list[str]] = {}
+            for i, name, keep in zip(*self._names()):
+                if keep:
+                    ws = [w.lower() for w in _WORDS.findall(name)]
+                    # and two neighbours joined: "ecommerce" meets "e-commerce", "cybersecurity" "cyber security"
+                    words.setdefault(i, []).extend(ws + [a + b for a, b in zip(ws, ws[1:])])
+            ids = self.dim_skill["skill_id"]
+            self.__dict__["_name_words"] = {ids.iat[i]: tuple(dict.fromkeys(ws)) for i, ws in words.items()}
+        return self.__dict__["_name_words"]
+
+    def _names(self) -> tuple[list[int], list[str], list[bool]]:
+        """(owning concept row, name, whether the alias matcher looks for it) of every distinct preferred label and
+        alias of each concept, label first."""
+        curation = load_curation()
+        owner, texts, keep = [], [], []
+        for i, (lbl, aliases, src) in enumerate(zip(self.dim_skill["preferred_label"], self.dim_skill["aliases"],
+                                                    self.dim_skill["taxonomy_source"])):
+            names = dict.fromkeys([str(lbl)] + [str(a) for a in (aliases if aliases is not None else [])])
+            owner.extend([i] * len(names))
+            texts.extend(names)
+            first, rest = (0, 3) if src == "esco" else (2, 4)  # is_name's priorities: label, then aliases
+            keep.extend(is_name(n, first if j == 0 else rest, curation) for j, n in enumerate(names))
+        return owner, texts, keep
 
     def concept_scores(self, emb: np.ndarray, by_surface: bool = False):  # noqa: ANN201 - torch.Tensor
         """Cosine of each embedding with every concept (rows x concepts), on the device.
@@ -220,7 +253,7 @@ def rules_digest() -> str:
     boilerplate pattern): part of the extraction's model version, so editing a rule re-extracts every document."""
     from skillmatch.extraction.alias import ALIAS_RULES, curation_text
 
-    text = "\n".join([curation_text(), ALIAS_RULES, POSTING_BOILERPLATE.pattern])
+    text = "\n".join([curation_text(), ALIAS_RULES, LINK_RULES, POSTING_BOILERPLATE.pattern])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=4).hexdigest()
 
 
@@ -305,8 +338,65 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
     """Skill facts of ``docs``: one row per (doc, skill) with the best evidence; returns (facts, doc embeddings).
     ``postings``: the documents are job postings, whose employer boilerplate holds no requirement."""
     mentions, doc_emb = extract_mentions(docs, index, settings, caches=caches, skip_boilerplate=postings)
-    linked = mentions[(mentions["method"] != "tagger+linker") | (mentions["score"] >= settings.link_threshold)]
-    return _dedupe(linked)[MENTION_COLUMNS], doc_emb
+    tagged = mentions["method"] == "tagger+linker"
+    keep = ~tagged | (mentions["score"] >= settings.link_threshold)
+    keep[tagged & keep] = plausible_links(mentions[tagged & keep], index)
+    return _dedupe(mentions[keep])[MENTION_COLUMNS], doc_emb
+
+
+LINK_RULES = "span-link-rules-v1: curated surfaces; one-word spans: a name word begins with its stem, or >= 0.95"
+_NEAR_EXACT = 0.95
+_STEM = 5
+_WORDS = re.compile(r"[^\W_]+")
+_EDGE_PUNCT = " \t,.;:!?()[]{}\"'"
+
+
+def plausible_links(spans: pd.DataFrame, index: SkillIndex) -> np.ndarray:
+    """Whether each tagger span's link (rows of mentions: surface_form, skill_id, score) may become a fact.
+
+    - A span that reads as a curated ambiguous form (``taxonomy/curation.csv``) is the alias matcher's call: where
+      the matcher took it, its alias row won the span (:func:`_merge_spans`); a tagger row left on it means the
+      matcher turned it down there (wrong case: "excel at"; no cue: "Chef" in a kitchen, "Pig" on a farm), so the
+      span's embedding must not link it; a blocked form ("Word", "Teams") links to nothing. Other names keep their
+      embedding link when the matcher skipped them for case alone ("Pandas" for the product "pandas").
+    - A one-word span's embedding carries little context ("Terraform" reached "TERRASCIENCES TerraStation",
+      "LLMs" "learning management systems", "interpersonal" "intermodalism"): its link needs a word of one of the
+      concept's names to begin with the stem of one of the span's words (:func:`_stem`: "Math" -> mathematics,
+      "AWS" -> Amazon Web Services AWS software, "organized" -> work in an organised manner; a stem under 3
+      letters must be the whole name word), or a near-exact score (>= 0.95: the span is all but one of its names,
+      "self-starter" -> show initiative).
+    """
+    if spans.empty:
+        return np.zeros(0, dtype=bool)
+    curation = load_curation()
+    looked_for = index.matcher.surfaces
+    words = index.name_words
+    out = []
+    for surface, skill_id, score in zip(spans["surface_form"], spans["skill_id"], spans["score"]):
+        text = str(surface).strip(_EDGE_PUNCT)
+        key = text.lower()
+        if key in curation and (curation[key].action == "block" or key in looked_for):
+            out.append(False)
+        elif len(text.split()) > 1:
+            out.append(True)
+        else:
+            out.append(score >= _NEAR_EXACT or _shares_stem(text, words.get(skill_id, ())))
+    return np.asarray(out, dtype=bool)
+
+
+def _stem(word: str) -> str:
+    """The part of a span word a name word must begin with: all of a short word, else its first 5 letters or 60 %
+    of it, whichever is longer ("interpersonal" must not pass for "intermodalism", nor "Terraform" for
+    "TerraStation")."""
+    return word if len(word) < 5 else word[:max(_STEM, -(-3 * len(word) // 5))]
+
+
+def _shares_stem(text: str, name_words: tuple[str, ...]) -> bool:
+    for w in _WORDS.findall(text):
+        stem = _stem(w.lower())
+        if any(v == stem if len(stem) < 3 else v.startswith(stem) for v in name_words):
+            return True
+    return False
 
 
 def in_steps(items: list[str], fn, what: str, min_items: int = 2000) -> list:  # noqa: ANN001

@@ -1,10 +1,12 @@
 """Unit tests for skillmatch.extraction.alias.AliasMatcher on a tiny hand-made taxonomy."""
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 import pytest
 
-from skillmatch.extraction.alias import AliasMatcher, load_curation
+from skillmatch.extraction.alias import AliasMatcher, curation_text, load_curation
 
 
 def _dim() -> pd.DataFrame:
@@ -194,3 +196,28 @@ def test_curated_plain_words_and_chef() -> None:
     assert _hits(m, "plan activities for the team") == [("plan activities", "esco:plan")]
     assert _hits(m, "Chef at a busy restaurant") == []
     assert _hits(m, "Infrastructure as code with Chef and Terraform") == [("Chef", "onet:chef")]
+
+
+def test_curated_form_names_its_concept() -> None:
+    dim = pd.DataFrame([
+        ("esco:spark-ada", "SPARK", [], "esco"),
+        ("onet-tech:apache-spark", "Apache Spark", [], "onet"),
+        ("onet-tech:apache-pig", "Apache Pig", [], "onet"),
+        ("esco:handle-pigs", "handle pigs", [], "esco"),
+        ("http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43", "machine learning", ["ML"], "esco"),
+        ("esco:ml-language", "ML (computer programming)", [], "esco"),
+    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    # in postings "ML" is machine learning, not the ML language (whose bare label it also is)
+    assert _hits(m, "NLP and ML models") == [("ML", "http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43")]
+    # "Spark" is Apache Spark (the curation file names it), ahead of ESCO's "SPARK"; only as written
+    assert _hits(m, "Pipelines in Spark and Scala") == [("Spark", "onet-tech:apache-spark")]
+    assert _hits(m, "Apache Spark") == [("Apache Spark", "onet-tech:apache-spark")]
+    assert _hits(m, "to spark interest") == []
+    # "Pig" with a Hadoop cue is Apache Pig; a pig on a farm is not
+    assert _hits(m, "Hadoop stack: Hive, Pig, Sqoop") == [("Pig", "onet-tech:apache-pig")]
+    assert _hits(m, "feed the Pig twice a day") == []
+    # without the concept in the taxonomy (the offline fallback may lack it) the form names nothing
+    assert _hits(AliasMatcher(dim[dim["skill_id"] != "onet-tech:apache-pig"]), "Hadoop, Hive, Pig") == []
+    rows = list(csv.DictReader(curation_text().splitlines()))
+    assert {r["surface"]: r["concept"] for r in rows}["Excel"] == "onet-tech:microsoft-excel"

@@ -289,3 +289,66 @@ def test_span_core_named_exactly_links_to_that_name(index: SkillIndex) -> None:
              "SQL and Python skills"]
     # the core must be one whole name: "SQL and Python" holds two, so the span keeps its embedding link
     assert _named_cores(spans, index) == {0: "esco:python", 2: "esco:python", 3: "onet:kubernetes"}
+
+
+def _link_dim_skill() -> pd.DataFrame:
+    """Concepts shaped like the ones the span linker confused on the shared data (ESCO alt labels and O*NET
+    products as written there)."""
+    rows = [
+        ("esco:packaging-engineering", "packaging engineering", ["engineering", "engineering of packaging"]),
+        ("esco:engineering-principles", "engineering principles", ["engineering basics"]),
+        ("esco:think-creatively", "think creatively", ["design", "creative thinking"]),
+        ("onet:terrastation", "TERRASCIENCES TerraStation", []),
+        ("onet:aws", "Amazon Web Services AWS software", ["Amazon Web Services"]),
+        ("esco:mathematics", "mathematics", ["maths"]),
+        ("esco:show-initiative", "show initiative", ["self starter"]),
+        ("esco:handle-pigs", "handle pigs", []),
+        ("onet-tech:apache-pig", "Apache Pig", []),  # the curation file's "Pig" (with a Hadoop cue)
+        ("onet-tech:microsoft-excel", "Microsoft Excel", []),  # and its "Excel" (capitalised)
+        ("onet-tech:pandas", "pandas", []),  # a product name, matched as written
+        ("esco:cyber-security", "cyber security", []),
+    ]
+    return pd.DataFrame([(sid, label, aliases, "knowledge", None, "", sid.split(":")[0], False, False, "test-1")
+                         for sid, label, aliases in rows], columns=DIM_SKILL_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def link_index(settings: Settings) -> SkillIndex:
+    return SkillIndex(_link_dim_skill(), settings)
+
+
+def test_span_linker_reaches_only_names_the_alias_matcher_looks_for(link_index: SkillIndex) -> None:
+    names, owner = link_index.surface_emb
+    labels = link_index.dim_skill["preferred_label"].tolist()
+    zero = np.flatnonzero(~names.any(axis=1))
+    # the one-word lowercase ESCO alt labels, which the matcher leaves out as noise, and nothing else
+    assert sorted(labels[owner[i]] for i in zero) == ["mathematics", "packaging engineering", "think creatively"]
+    scores, idx = link_index.rank(encode(["Engineering", "design"], "cpu"), top_k=1, by_surface=True)
+    linked = [labels[i] for i in idx[:, 0]]
+    assert linked[0] == "engineering principles"  # was packaging engineering, at 1.0, through its alt label
+    assert linked[1] != "think creatively" or scores[1, 0] < 0.95
+    assert (scores[:, 0] < 0.99).all()
+
+
+def test_one_word_span_links_need_a_shared_stem_and_curated_forms_stay_the_matchers_call(
+        link_index: SkillIndex) -> None:
+    from skillmatch.extraction.extract import plausible_links
+
+    spans = pd.DataFrame([
+        ("Terraform", "onet:terrastation", 0.80, False),  # no shared word: the embedding guessed
+        ("AWS", "onet:aws", 0.67, True),  # a word of the name
+        ("Math", "esco:mathematics", 0.91, True),  # begins a name word
+        ("engineering,", "esco:engineering-principles", 0.80, True),  # edge punctuation aside
+        ("self-starter", "esco:show-initiative", 0.984, True),  # near-exact: all but a name
+        ("motivated", "esco:show-initiative", 0.75, False),
+        # forms the alias matcher looks for are its call: a tagger row left on one means it turned the form down
+        ("Pig", "esco:handle-pigs", 0.78, False),  # no Hadoop cue
+        ("excel", "onet-tech:microsoft-excel", 0.97, False),  # "excel at"
+        ("Word", "esco:think-creatively", 0.69, False),  # blocked outright
+        ("Pandas", "onet-tech:pandas", 1.0, True),  # the matcher skipped it for case alone: not curated
+        ("Cybersecurity", "esco:cyber-security", 0.86, True),  # two name words joined
+        ("LLMs", "esco:cyber-security", 0.69, False),
+        ("working with large data sets", "esco:mathematics", 0.60, True),  # several words: the threshold decides
+    ], columns=["surface_form", "skill_id", "score", "expected"])
+    assert plausible_links(spans, link_index).tolist() == spans["expected"].tolist()
+    assert plausible_links(spans.iloc[:0], link_index).tolist() == []

@@ -29,7 +29,7 @@ ALIAS_RULES = "alias-filters-v3: short lowercase, one-word lowercase alt labels,
 class Curation:
     """One curated rule for an ambiguous surface form."""
 
-    action: str  # block | case_sensitive | needs_context (as written, with a cue) | needs_context_any_case
+    action: str  # block | case_sensitive | needs_context (as written, with a cue) | needs_context_any_case | alias
     context: re.Pattern[str] | None
     form: str = ""  # the surface as the file writes it
     concept: str = ""  # the skill id the form names where no taxonomy label is the form ("Spark": Apache Spark)

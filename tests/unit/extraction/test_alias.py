@@ -221,3 +221,21 @@ def test_curated_form_names_its_concept() -> None:
     assert _hits(AliasMatcher(dim[dim["skill_id"] != "onet-tech:apache-pig"]), "Hadoop, Hive, Pig") == []
     rows = list(csv.DictReader(curation_text().splitlines()))
     assert {r["surface"]: r["concept"] for r in rows}["Excel"] == "onet-tech:microsoft-excel"
+
+
+def test_curated_alias_in_any_case_and_a_cued_adjective() -> None:
+    think, data = ("http://data.europa.eu/esco/skill/4707da90-9cfc-46ca-8de0-38a0b7bfb137",
+                   "http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378")
+    dim = pd.DataFrame([
+        (think, "think analytically", ["analytical thinking"], "esco"),
+        (data, "data analytics", [], "esco"),
+        ("onet-tech:google-analytics", "Google Analytics", [], "onet"),
+    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    # "analytics" (action alias): data analytics in any case; the longer "Google Analytics" still wins its span
+    assert _hits(m, "Analytics and reporting; web analytics in Google Analytics") == [
+        ("Analytics", data), ("analytics", data), ("Google Analytics", "onet-tech:google-analytics")]
+    # "analytical": thinking analytically only with a cue such as "skills"
+    assert _hits(m, "Strong analytical and communication skills") == [("analytical", think)]
+    assert _hits(m, "Run the analytical instruments in the lab") == []
+    assert _hits(m, "analytical thinking") == [("analytical thinking", think)]

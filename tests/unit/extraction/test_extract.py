@@ -338,13 +338,14 @@ def test_one_word_span_links_need_a_shared_stem_and_curated_forms_stay_the_match
         ("Terraform", "onet:terrastation", 0.80, False),  # no shared word: the embedding guessed
         ("AWS", "onet:aws", 0.67, True),  # a word of the name
         ("Math", "esco:mathematics", 0.91, True),  # begins a name word
-        ("engineering,", "esco:engineering-principles", 0.80, True),  # edge punctuation aside
+        ("Mathematics,", "esco:mathematics", 0.93, True),  # edge punctuation aside
         ("self-starter", "esco:show-initiative", 0.984, True),  # near-exact: all but a name
         ("motivated", "esco:show-initiative", 0.75, False),
         # forms the alias matcher looks for are its call: a tagger row left on one means it turned the form down
         ("Pig", "esco:handle-pigs", 0.78, False),  # no Hadoop cue
         ("excel", "onet-tech:microsoft-excel", 0.97, False),  # "excel at"
         ("Word", "esco:think-creatively", 0.69, False),  # blocked outright
+        ("Engineering", "esco:engineering-principles", 0.85, False),  # a bare field name: blocked
         ("Pandas", "onet-tech:pandas", 1.0, True),  # the matcher skipped it for case alone: not curated
         ("Cybersecurity", "esco:cyber-security", 0.86, True),  # two name words joined
         ("LLMs", "esco:cyber-security", 0.69, False),

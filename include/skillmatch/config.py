@@ -82,7 +82,8 @@ class Settings:
     model_dir: Path = PROJECT_ROOT / "models"
     use_tagger: bool = True
     link_threshold: float = 0.55
-    max_tagged_sentences_per_doc: int = 24
+    max_tagged_chars_per_posting: int = 4000
+    max_tagged_chars_per_resume: int = 1000
     tagger_gate_f1: float = 0.35
     use_linker: bool = True
     linker_gate_margin: float = 0.01
@@ -167,7 +168,8 @@ def load_settings() -> Settings:
         model_dir=Path(os.environ.get("SKILLMATCH_MODEL_DIR") or (PROJECT_ROOT / "models")),
         use_tagger=os.environ.get("SKILLMATCH_USE_TAGGER", "1").strip().lower() not in {"0", "false", "no"},
         link_threshold=_env_float("SKILLMATCH_LINK_THRESHOLD", 0.55),
-        max_tagged_sentences_per_doc=_env_int("SKILLMATCH_MAX_TAGGED_SENTENCES_PER_DOC", 24) or 24,
+        max_tagged_chars_per_posting=_env_int("SKILLMATCH_MAX_TAGGED_CHARS_PER_POSTING", 4000) or 4000,
+        max_tagged_chars_per_resume=_env_int("SKILLMATCH_MAX_TAGGED_CHARS_PER_RESUME", 1000) or 1000,
         tagger_gate_f1=_env_float("SKILLMATCH_TAGGER_GATE_F1", 0.35),
         use_linker=os.environ.get("SKILLMATCH_USE_LINKER", "1").strip().lower() not in {"0", "false", "no"},
         linker_gate_margin=_env_float("SKILLMATCH_LINKER_GATE_MARGIN", 0.01),

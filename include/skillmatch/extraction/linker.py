@@ -166,6 +166,7 @@ def posting_documents(settings: Settings, sentences_per_posting: int) -> list[tu
     weekly DAG trains on) or, before any ingest (``make setup``), of what the configured file sources hold (the
     shared postings; sources that call an API are not read for training)."""
     from skillmatch.lake import read_parquet
+    from skillmatch.sources.normalize import unglue_lines
     from skillmatch.sources.registry import build_connector, load_sources
 
     silver = settings.lake("silver", "postings.parquet")
@@ -178,7 +179,8 @@ def posting_documents(settings: Settings, sentences_per_posting: int) -> list[tu
             if src.kind not in FILE_SOURCES:
                 continue
             records = build_connector(src).fetch(None).records
-            docs.extend((f"{src.name}:{n}", t) for n, t in zip(records["native_id"], records["description"]))
+            docs.extend((f"{src.name}:{n}", unglue_lines(t) if isinstance(t, str) else t)  # as silver reads them
+                        for n, t in zip(records["native_id"], records["description"]))
     return [(doc, text[a:b]) for doc, text in docs if isinstance(text, str)
             for a, b in split_sentences(text)[:sentences_per_posting]]
 

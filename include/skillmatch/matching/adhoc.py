@@ -17,6 +17,7 @@ from skillmatch.extraction.extract import SkillIndex, extract_documents
 from skillmatch.matching.engine import match_frames
 from skillmatch.matching.incremental import COMPONENTS
 from skillmatch.paths.learning import mine_prerequisites, rank_learning_steps
+from skillmatch.sources.normalize import unglue_lines
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def read_postings(path: Path) -> pd.DataFrame:
     are extracted from. ``location`` and ``seniority`` (strings) and ``remote`` (true / false) are optional."""
     rows = read_jsonl(path, ("title", "text", "location", "seniority"))
     return pd.DataFrame({"doc_id": [r["id"] for r in rows], "title": [r["title"] for r in rows],
-                         "text": [(r["title"] + "\n" + r["text"]).strip() for r in rows],
+                         "text": [(r["title"] + "\n" + unglue_lines(r["text"])).strip() for r in rows],
                          "location": [r["location"] or None for r in rows],
                          "seniority": [r["seniority"] or None for r in rows],
                          "remote": [r.get("remote") for r in rows]})

@@ -211,3 +211,72 @@ def canonical_postings(df: pd.DataFrame) -> pd.DataFrame:
               "salary_currency", "salary_period", "native_id", "source"]:
         out[c] = out[c].astype("string")
     return out
+
+
+# Lines a posting's export glued together when it dropped the line breaks of its bullets and headers:
+# "communication skillsDesired Skills and Experience", "Experience with Python.Ability to", "SummaryThe role".
+_LETTER_RUN = re.compile(r"(?<![0-9])[A-Za-z]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SHORT_LEFT = frozenset("us it and you off the to in on or of at is be we our per all any can may now not for".split())
+_HEADERS = frozenset("summary description overview qualifications qualification requirements responsibilities "
+                     "responsibility duties skills experience education benefits opportunity role preferred required "
+                     "desired location".split())
+_STARTERS = frozenset("The This These We Our You Your As At If Job What Who Why How Experience Ability Strong "
+                      "Excellent Bachelor Bachelors Minimum Must Demonstrated Proven Familiarity Knowledge Proficiency "
+                      "Proficient Responsibilities Qualifications Requirements Required Preferred Education Location "
+                      "Salary Benefits Apply Advanced An Work".split())
+_NAME_TAILS = frozenset({"Ops"})  # "dataOps"
+_PERIOD_GLUE = re.compile(r"(?<=[a-z]{2}[.!?])(?=(?:[A-Z][a-z]+|[A-Z]{3,}|A)\b)")
+_DOMAIN_TAILS = frozenset({"Js", "Io", "Ai", "Net", "Com", "Org", "Bio", "Edu", "Gov"})
+
+
+def unglue_lines(text: str) -> str:
+    """Put back the line breaks a posting's export dropped between bullets, headers and sentences.
+
+    - A word glued to the next line's first word: "skillsDesired", "plusExperience", "experienceSQL", "usWe" (a
+      lowercase word of 4+ letters, or a short function word, then a capital), "SummaryThe",
+      "QualificationsBachelor", "SparkExperience" (a section header, or a word that opens bullets: "The", "Strong",
+      "Experience"...). Product names keep their capitals: "JavaScript", "PowerPoint", "LinkedIn", "ScrumMaster",
+      "macOS", "noSQL", "dataOps", "23andMe", "WeWork".
+    - A sentence glued to the next: "Preferred.Centene", "etc.You"; not "Node.Js", "Asp.Net", "Nest.Bio", URLs.
+
+    Without the break the alias matcher cannot see a word ("JavaScriptProductivity" read as one word hid
+    JavaScript), the tagger reads two bullets as one, and a sentence runs into the next one.
+    """
+    if not text:
+        return text
+    out: list[str] = []
+    pos = 0
+    for m in _LETTER_RUN.finditer(text):
+        parts = _CAMEL.split(m.group())
+        if len(parts) < 2:
+            continue
+        at = m.start()
+        for j in range(len(parts) - 1):
+            left, right = parts[j], parts[j + 1]
+            at += len(left)
+            if _glued(left, right, first=j == 0):
+                out.append(text[pos:at])
+                out.append("\n")
+                pos = at
+    out.append(text[pos:])
+    text = "".join(out)
+    return _PERIOD_GLUE.sub(_period_break, text) if _PERIOD_GLUE.search(text) else text
+
+
+def _glued(left: str, right: str, first: bool) -> bool:
+    if right in _NAME_TAILS:
+        return False
+    if first and left.islower():
+        return len(left) >= 4 or left in _SHORT_LEFT
+    return len(left) > 2 and (left.lower() in _HEADERS or right in _STARTERS)  # not "WeWork"
+
+
+def _period_break(m: re.Match[str]) -> str:
+    text, at = m.string, m.start()
+    token_start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at)) + 1
+    token = text[token_start:text.find(" ", at) if text.find(" ", at) > 0 else len(text)]
+    if "://" in token or token.lower().startswith("www.") or token.count(".") > 1:
+        return ""
+    word = re.match(r"[A-Za-z]+", text[at:])
+    return "" if word and word.group() in _DOMAIN_TAILS else "\n"

@@ -17,6 +17,7 @@ import pandas as pd
 
 from skillmatch.config import PROJECT_ROOT, Settings
 from skillmatch.lake import read_parquet, sha256_text, utcnow, write_parquet_atomic
+from skillmatch.sources.normalize import unglue_lines
 from skillmatch.validation.language import is_english
 from skillmatch.validation.pii import candidate_id, pseudonym_key, redact_contacts
 
@@ -244,14 +245,16 @@ def _sources(settings: Settings, entity: str, bronze: pd.DataFrame) -> list[str]
 
 
 def validate_postings(settings: Settings, run_id: str) -> dict[str, int]:
-    """Bronze postings -> silver/quarantine/duplicates; PII-redacted text; dq results for this run."""
+    """Bronze postings -> silver/quarantine/duplicates; PII-redacted text with the line breaks its export dropped
+    put back (:func:`unglue_lines`); dq results for this run."""
     bronze = read_parquet(settings.lake("bronze", "postings"))
     if bronze.empty:
         raise ValueError("bronze postings are empty: run ingest first")
     df = bronze.drop(columns=[c for c in ["ingest_date"] if c in bronze.columns]).copy()
     df["posting_id"] = df["source"].astype(str) + ":" + df["native_id"].astype(str)
     df.loc[df["native_id"].isna() | (df["native_id"].astype(str).str.strip() == ""), "posting_id"] = None
-    df["description"] = df["description"].map(lambda t: None if t is None or pd.isna(t) else redact_contacts(str(t)))
+    df["description"] = df["description"].map(
+        lambda t: None if t is None or pd.isna(t) else unglue_lines(redact_contacts(str(t))))
     df["title"] = df["title"].map(lambda t: None if t is None or pd.isna(t) or not str(t).strip() else str(t).strip())
     df["is_english"] = df["description"].map(lambda t: float(is_english(t)))
     params = suite_parameters(settings, _sources(settings, "postings", bronze))

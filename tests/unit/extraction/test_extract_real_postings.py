@@ -47,7 +47,8 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         mp.setenv("SKILLMATCH_SHARED_DIR", str(SHARED_DATA))
         mp.setenv("SKILLMATCH_SOURCE", "shared")
         mp.setenv("SKILLMATCH_DEVICE", "cpu")
-        for name in ("ENCODER_THRESHOLD", "LINK_THRESHOLD", "MAX_SENTENCES_PER_DOC", "MAX_TAGGED_SENTENCES_PER_DOC",
+        for name in ("ENCODER_THRESHOLD", "LINK_THRESHOLD", "MAX_SENTENCES_PER_DOC", "MAX_TAGGED_CHARS_PER_POSTING",
+                     "MAX_TAGGED_CHARS_PER_RESUME",
                      "USE_TAGGER"):  # the recorded counts are for the defaults
             mp.delenv(f"SKILLMATCH_{name}", raising=False)
         settings = load_settings()

@@ -41,7 +41,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (resumes / "broken.docx").write_bytes(b"PK\x03\x04 this is not a real docx")
     postings = tmp_path / "postings.jsonl"
     postings.write_text("\n".join(json.dumps(p) for p in [
-        {"id": "p-platform", "title": "Platform engineer", "text": "Python, Kubernetes and Docker; SQL a plus."},
+        # an export that dropped a line break: "skillsKubernetes" is two lines again, so Kubernetes is found
+        {"id": "p-platform", "title": "Platform engineer", "text": "Python skillsKubernetes and Docker; SQL a plus."},
         {"id": "p-analyst", "title": "Reporting analyst", "text": "Excel spreadsheets and SQL every day."},
         {"id": "p-data", "title": "Data engineer", "text": "Python and SQL pipelines."},
     ]) + "\n")

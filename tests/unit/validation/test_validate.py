@@ -246,3 +246,29 @@ def test_invalid_share_over_threshold_fails_with_a_readable_message(settings: Se
     # silver and quarantine were still written, so the reasons can be read
     quarantine = read_parquet(settings.lake("quarantine", "postings.parquet"))
     assert sorted(quarantine["native_id"]) == ["bad-1", "bad-2"]
+
+
+def test_validate_postings_puts_back_dropped_line_breaks(settings: Settings) -> None:
+    """A posting whose export glued its bullets together reaches silver with the breaks back; the same posting
+    exported with its breaks is then the same content (one silver row, one same_content duplicate)."""
+    ingest_postings(settings, "run_1")
+    base = _bronze(settings).drop(columns=["ingest_date"]).sort_values("native_id").reset_index(drop=True)
+    glued = GOOD + " Requirements: strong SQL skillsExperience with Airflow.Knowledge of dbt"
+    extra = base.iloc[[0, 1]].copy().reset_index(drop=True)
+    extra["run_id"] = "hand_made"
+    extra["ingested_at"] = base["ingested_at"].max() + pd.Timedelta(minutes=5)
+    extra.loc[0, ["native_id", "description", "record_hash"]] = ["syn-glued", glued, "hand-0"]
+    extra.loc[1, ["native_id", "title", "company", "record_hash"]] = [
+        "syn-lines", extra.loc[0, "title"], extra.loc[0, "company"], "hand-1"]
+    extra.loc[1, "description"] = GOOD + " Requirements: strong SQL skills\nExperience with Airflow.\nKnowledge of dbt"
+    write_parquet_atomic(extra, settings.lake("bronze", "postings", "ingest_date=2099-01-01", "run=hand.parquet"))
+
+    counts = validate_postings(settings, "val_glue")
+    assert counts["silver"] == 9 and counts["duplicates"] == 1
+    assert _reconciles(settings, _bronze(settings)) == {"silver": 9, "quarantine": 0, "duplicates": 1}
+    silver = read_parquet(settings.lake("silver", "postings.parquet")).set_index("native_id")
+    dups = read_parquet(settings.lake("silver", "postings_duplicates.parquet")).set_index("native_id")
+    kept = ({"syn-glued", "syn-lines"} & set(silver.index)).pop()
+    assert dups.loc[({"syn-glued", "syn-lines"} - {kept}).pop(), "duplicate_kind"] == "same_content"
+    assert silver.loc[kept, "description"].endswith("strong SQL skills\nExperience with Airflow.\nKnowledge of dbt")
+    assert silver.loc[kept, "text"].endswith("\nKnowledge of dbt")

@@ -350,7 +350,8 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
     return _dedupe(mentions[keep])[MENTION_COLUMNS], doc_emb
 
 
-LINK_RULES = "span-link-rules-v1: curated surfaces; one-word spans: a name word begins with its stem, or >= 0.95"
+LINK_RULES = ("span-link-rules-v2: curated surfaces; one-word spans: a name word begins with its stem, or >= 0.95; "
+              "degrees: linked by their field, no fact without one; named cores: the first of coordinated ones")
 _NEAR_EXACT = 0.95
 _STEM = 5
 _WORDS = re.compile(r"[^\W_]+")
@@ -382,6 +383,8 @@ def plausible_links(spans: pd.DataFrame, index: SkillIndex) -> np.ndarray:
         text = str(surface).strip(_EDGE_PUNCT)
         key = text.lower()
         if key in curation and (curation[key].action == "block" or key in looked_for):
+            out.append(False)
+        elif degree_field(text) == "":  # a degree, not a skill
             out.append(False)
         elif len(text.split()) > 1:
             out.append(True)
@@ -503,9 +506,10 @@ def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tup
     if not found:
         return 0
     span_text, span_inv = np.unique([texts[d][a:b] for d, _, a, b in found], return_inverse=True)
-    scores, idx = index.rank(_encoded(list(span_text), index, caches), top_k=1, by_surface=True)
+    link_text = [link_text_of(t) for t in span_text]
+    scores, idx = index.rank(_encoded(link_text, index, caches), top_k=1, by_surface=True)
     skill_ids = index.dim_skill["skill_id"].to_numpy()[idx[:, 0]]
-    for u, named in _named_cores(list(span_text), index).items():
+    for u, named in _named_cores(link_text, index).items():
         skill_ids[u], scores[u, 0] = named, 1.0
     for (d, si, a, b), u in zip(found, span_inv):
         si = si if si >= 0 else _sentence_of([s for s, _ in sentences[d]], a)
@@ -516,20 +520,58 @@ def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tup
 
 
 _GENERIC_HEAD = re.compile(r"(?i)[\s-]+(skills?|abilities|ability)$")
+_CONJUNCTION = re.compile(r"(?i)\s*(?:,|/|&|\band\b|\bor\b)\s*")
+# A degree at the start of a span, then its field after "in" / "of" / a dash, or nothing: "Bachelor's degree in
+# Computer Science", "Master of Health Administration", "MBA - Finance", "BS/MS in", "PhD", "technical degree".
+_DEGREE = re.compile(
+    r"(?i)^(?:an?\s+)?(?:(?:advanced|graduate|undergraduate|university|college|technical|engineering|business)\s+)?"
+    r"(?:(?:bachelor|master|doctor|associate)(?:['’]?s)?(?:\s+of\s+(?:applied\s+)?(?:science|arts|engineering))?"
+    r"|doctorate|ph\.?\s?d\.?|mba|bsc|msc|b\.s\.|m\.s\.|b\.a\.|m\.a\.|(?:ba|bs|ma|ms)(?:\s*/\s*(?:ba|bs|ma|ms|phd))*"
+    r"|high\s+school\s+diploma|degree|diploma)"
+    r"(?:\s+(?:degree|diploma)s?)?(?:\s*(?:\bin\b|\bof\b|[-–:])\s*|\s*$)")
+_NO_FIELD = re.compile(r"(?i)^(?:(?:a\s+)?related\s+(?:field|discipline|area)s?|sciences?|arts|engineering|equivalent)?$")
+
+
+def degree_field(span: str) -> str | None:
+    """The field a degree span names ("Bachelor's degree in Computer Science" -> "Computer Science"); "" for a
+    degree without one ("Master's degree", "PhD", "BS in", "degree in a related field"); None for a span that is
+    not a degree ("MS Office", "master data management"). A degree is a qualification, not a skill: linked as a
+    whole, "Master's degree" reached the O*NET product Tailor Master (142 postings), "Ph.D" a wheel impact load
+    detector, "MS" Microsoft Visio, "Bachelor's degree in Computer Science" teach computer science."""
+    m = _DEGREE.match(span.strip())
+    if m is None:
+        return None
+    rest = re.sub(r"\s*\(.*$", "", span.strip()[m.end():])  # "Business Administration (MBA)"
+    field = _CONJUNCTION.split(rest.strip(" .;"))[0].strip(" .;")
+    return "" if _NO_FIELD.match(field) else field
+
+
+def link_text_of(span: str) -> str:
+    """What a tagger span is linked by: a degree's field when it names one, else the span itself."""
+    field = degree_field(span)
+    return field or span
 
 
 def _named_cores(span_text: list[str], index: SkillIndex) -> dict[int, str]:
-    """Spans whose core, without a generic head word ("communication skills" -> "communication"), is exactly a
-    name the alias matcher knows (its curation rules apply: "R skills" has no cue for R): position -> skill id.
-    The nearest name of the whole span was often a concept about the head word ("communication skills" ->
-    "teach communication methods", 471 postings of the shared data)."""
+    """Spans whose core is exactly a name the alias matcher knows (its curation rules apply: "R skills" has no cue
+    for R): position -> skill id. The core is the span without a generic head word ("communication skills" ->
+    "communication"), or the first of coordinated ones ("communication and interpersonal skills" ->
+    "communication"; the others are found where the text names them), or that one without a plural "s"
+    ("communications skills"). The nearest name of the whole span was
+    often a concept about the head word ("communication skills" -> "teach communication methods", 471 postings of
+    the shared data; the coordinated form, 185 more)."""
     out = {}
     for u, text in enumerate(span_text):
         core = _GENERIC_HEAD.sub("", text).strip()
-        if core and core != text:
-            hits = index.matcher.find(core)
-            if len(hits) == 1 and hits[0][0] == 0 and hits[0][1] == len(core):
-                out[u] = hits[0][2].skill_id
+        first = _CONJUNCTION.split(core)[0].strip()
+        singular = first[:-1] if len(first) >= 6 and first.endswith("s") and first[-2:] not in ("ss", "us", "is") \
+            else ""  # "communications skills"
+        for cand in dict.fromkeys([core, first, singular]):
+            if cand:
+                hits = index.matcher.find(cand)
+                if len(hits) == 1 and hits[0][0] == 0 and hits[0][1] == len(cand):
+                    out[u] = hits[0][2].skill_id
+                    break
     return out
 
 

@@ -286,9 +286,45 @@ def test_span_core_named_exactly_links_to_that_name(index: SkillIndex) -> None:
     from skillmatch.extraction.extract import _named_cores
 
     spans = ["Python skills", "SQL", "python programming ability", "Kubernetes-skills", "baking skills", "skills",
-             "SQL and Python skills"]
-    # the core must be one whole name: "SQL and Python" holds two, so the span keeps its embedding link
-    assert _named_cores(spans, index) == {0: "esco:python", 2: "esco:python", 3: "onet:kubernetes"}
+             "SQL and Python skills", "baking and Python skills", "Python and baking", "structured query languages skills",
+             "SQLs skills"]
+    # the core must be one whole name, or the first of coordinated ones ("SQL and Python": SQL; the alias matcher
+    # finds Python where the text names it); "baking and Python" names nothing first, so it keeps its embedding link
+    assert _named_cores(spans, index) == {0: "esco:python", 1: "esco:sql", 2: "esco:python", 3: "onet:kubernetes",
+                                          6: "esco:sql", 8: "esco:python", 9: "esco:sql"}
+    # a plural "s" comes off a core of 6 letters or more only ("SQLs" is not SQL)
+
+
+@pytest.mark.parametrize(("span", "field"), [
+    ("Bachelor's degree in Computer Science", "Computer Science"),
+    ("Bachelor’s degree in Computer Science, Statistics or a related field", "Computer Science"),
+    ("BS degree in Computer Technology", "Computer Technology"), ("M.S. in Statistics", "Statistics"),
+    ("Master of Health Administration", "Health Administration"), ("MBA- Management/Finance", "Management"),
+    ("Masters of Business Administration (MBA)", "Business Administration"),
+    ("Master’s degree", ""), ("Master's Degree in", ""), ("MS", ""), ("Ph.D", ""), ("PhD degree", ""),
+    ("BA/BS in", ""), ("High School Diploma", ""), ("Bachelor of Science", ""), ("Bachelors in science", ""),
+    ("technical degree", ""), ("degree in a related field", ""), ("Associate's degree", ""),
+    ("MS Office", None), ("MS Word", None), ("master data management", None), ("Diplomatic", None),
+    ("learn and master new technologies", None), ("business management degree", None),
+])
+def test_degree_spans_are_linked_by_their_field(span: str, field: str | None) -> None:
+    from skillmatch.extraction.extract import degree_field, link_text_of
+
+    assert degree_field(span) == field
+    assert link_text_of(span) == (field or span)
+
+
+def test_degree_spans_in_the_facts(index: SkillIndex, settings: Settings) -> None:
+    """A degree's field is what the span links ("Python" for a degree in Python programming); a degree without a
+    field is no skill fact, though ``extract --input`` still reports the span."""
+    from skillmatch.extraction.extract import plausible_links
+
+    spans = pd.DataFrame({"surface_form": ["Master's degree", "PhD", "Bachelor's degree in Python programming"],
+                          "skill_id": ["esco:sql", "esco:sql", "esco:python"], "score": [0.99, 0.99, 1.0]})
+    assert plausible_links(spans, index).tolist() == [False, False, True]
+    from skillmatch.extraction.extract import _named_cores, link_text_of
+
+    assert _named_cores([link_text_of("Bachelor's degree in Python programming")], index) == {0: "esco:python"}
 
 
 def _link_dim_skill() -> pd.DataFrame:

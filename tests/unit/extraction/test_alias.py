@@ -239,3 +239,28 @@ def test_curated_alias_in_any_case_and_a_cued_adjective() -> None:
     assert _hits(m, "Strong analytical and communication skills") == [("analytical", think)]
     assert _hits(m, "Run the analytical instruments in the lab") == []
     assert _hits(m, "analytical thinking") == [("analytical thinking", think)]
+
+
+def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
+    """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only
+    as a skill (the shipped curation file)."""
+    rows = [("esco:responsibility", "assume responsibility", ["be responsible", "personal responsibility"], "esco"),
+            ("esco:commitment", "show commitment", ["enjoy working", "can-do attitude"], "esco"),
+            ("onet:linkedin", "LinkedIn", [], "onet"), ("onet:facebook", "Facebook", [], "onet"),
+            ("onet:google", "Google", [], "onet")]
+    m = AliasMatcher(pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"]))
+    assert _hits(m, "You will be responsible for our data pipelines.") == []
+    assert _hits(m, "Takes personal responsibility for results.") == [("personal responsibility",
+                                                                       "esco:responsibility")]
+    assert _hits(m, "You will enjoy working in a fast-paced team.") == []
+    assert _hits(m, "A can-do attitude.") == [("can-do attitude", "esco:commitment")]
+    assert _hits(m, "Follow us on LinkedIn, Twitter & Facebook.") == []
+    assert _hits(m, "Our team comes from the likes of Google, SpaceX, and Apple.") == []
+    assert _hits(m, "Run paid campaigns on LinkedIn and Facebook.") == [("LinkedIn", "onet:linkedin"),
+                                                                      ("Facebook", "onet:facebook")]
+    assert _hits(m, "Sourcing candidates on LinkedIn Recruiter.") == [("LinkedIn", "onet:linkedin")]
+    assert _hits(m, "At LinkedIn, we strive to help our employees find passion and purpose.") == []  # the employer
+    assert _hits(m, "LinkedIn: [URL]") == []
+    assert _hits(m, "LinkedIn, Facebook.") == [("LinkedIn", "onet:linkedin"), ("Facebook", "onet:facebook")]
+    assert _hits(m, "Reports from Google Analytics and Google Ads.") == [("Google", "onet:google"),
+                                                                       ("Google", "onet:google")]

@@ -70,10 +70,14 @@ def is_name(form: str, priority: int, curation: dict[str, Curation]) -> bool:
 
 
 def load_curation() -> dict[str, Curation]:
-    """The checked-in curation rules, keyed by lowercased surface."""
+    """The checked-in curation rules, keyed by lowercased surface. A ``context`` of ``=Form`` takes the cue of the
+    earlier row for that form ("Facebook" and "Twitter" need LinkedIn's)."""
     out: dict[str, Curation] = {}
     for row in csv.DictReader(curation_text().splitlines()):
-        ctx = re.compile(row["context"]) if row["context"] else None
+        ref = row["context"][1:].lower() if row["context"].startswith("=") else None
+        if ref and ref not in out:
+            raise ValueError(f"curation.csv, row {row['surface']!r}: context {row['context']!r} names no earlier row")
+        ctx = out[ref].context if ref else re.compile(row["context"]) if row["context"] else None
         out[row["surface"].lower()] = Curation(row["action"], ctx, row["surface"], row.get("concept") or "")
     return out
 

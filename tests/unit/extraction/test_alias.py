@@ -264,3 +264,13 @@ def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     assert _hits(m, "LinkedIn, Facebook.") == [("LinkedIn", "onet:linkedin"), ("Facebook", "onet:facebook")]
     assert _hits(m, "Reports from Google Analytics and Google Ads.") == [("Google", "onet:google"),
                                                                        ("Google", "onet:google")]
+
+
+def test_curation_row_can_take_an_earlier_rows_cue(monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillmatch.extraction import alias
+
+    shipped = load_curation()
+    assert shipped["facebook"].context is shipped["linkedin"].context is shipped["twitter"].context
+    monkeypatch.setattr(alias, "curation_text", lambda: "surface,action,context,concept,note\nX,needs_context,=Y,,\n")
+    with pytest.raises(ValueError, match="'X'.*names no earlier row"):
+        load_curation()

@@ -72,7 +72,7 @@ class Settings:
     max_postings_per_source: int | None = None
     max_resumes: int | None = None
     top_k: int = 10
-    path_targets: int = 5
+    path_targets: int = 10
     path_max_steps: int = 10
     encoder_threshold: float = 0.72
     max_sentences_per_doc: int = 24
@@ -162,6 +162,7 @@ def load_settings() -> Settings:
         max_postings_per_source=_env_int("SKILLMATCH_MAX_POSTINGS_PER_SOURCE", None),
         max_resumes=_env_int("SKILLMATCH_MAX_RESUMES", None),
         top_k=_env_int("SKILLMATCH_TOP_K", 10) or 10,
+        path_targets=_env_int("SKILLMATCH_PATH_TARGETS", 10) or 10,
         encoder_threshold=_env_float("SKILLMATCH_ENCODER_THRESHOLD", 0.72),
         max_sentences_per_doc=_env_int("SKILLMATCH_MAX_SENTENCES_PER_DOC", 24) or 24,
         device=os.environ.get("SKILLMATCH_DEVICE", "auto"),

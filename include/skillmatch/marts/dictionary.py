@@ -147,8 +147,9 @@ MARTS: dict[str, MartDoc] = {
          "skill_label": "its label",
          "expected_gain": "rise of the average match score over the candidate's top targets from this step",
          "expected_score_after": "average match score over the top targets once this step is learned",
-         "priority": "ordering value: gain weighted by demand and learnability (a prerequisite inherits the "
-                     "priority of the step it unlocks)",
+         "priority": "ordering value: expected gain x market factor log(1 + demand_postings) / log(1 + the most "
+                     "asked-for skill's postings) x 1.25 for a sibling of a held skill (a prerequisite inherits "
+                     "the priority of the step it unlocks)",
          "demand_postings": "postings in the market asking for the skill",
          "demand_index": "demand_postings relative to the most demanded skill (0-1)",
          "prerequisite_ids": "missing skills to learn before this one (ESCO broader skills, pairs mined from "

@@ -6,8 +6,15 @@ formula: weight = IDF, halved for a skill the posting marks preferred; credit = 
 skill already gives), so its **expected gain** is the mean of that over the targets. Steps are taken greedily
 (the skill that raises the average target score most, then the next given the first); because coverage adds up,
 the gain of a skill does not change once another is learned, and greedy is exact (the soft credits a newly
-learned skill would give its relatives are not counted: a path never promises more than it delivers). Priority = gain x (1 + 0.5 x demand index) x (1 + 0.25 if
-the skill is a sibling, in the ESCO hierarchy, of one the candidate holds): market demand and learnability.
+learned skill would give its relatives are not counted: a path never promises more than it delivers).
+
+Priority = gain x market factor x (1 + 0.25 if the skill is a sibling, in the ESCO hierarchy, of one the candidate
+holds): market demand and learnability. The market factor is ``log(1 + d) / log(1 + d_max)`` for a skill asked for
+by ``d`` postings (``d_max``: the most asked-for skill). The gain alone favours the rarest skills: a skill one
+posting in the market asks for carries the largest IDF, so one of a candidate's few targets asking for it outweighed
+skills most of their field asks for ("host wine-tasting events" was a step for 117 resumes, from one posting). On a
+log scale demand offsets that IDF: among skills asked for by as many targets, those asked for by a few dozen to a
+few hundred postings come first, and a one-posting skill needs about ten times the gain of the most asked-for one.
 
 Prerequisites come first: ESCO broader skills, and pairs mined from the postings (A before B when nearly every
 posting asking for B also asks for A but not the reverse). A prerequisite inherits the priority of the step it
@@ -16,6 +23,8 @@ unlocks, so the path's priority never rises from one step to the next and the ex
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,8 +38,13 @@ log = logging.getLogger(__name__)
 STEP_COLUMNS = ["candidate_id", "step", "skill_id", "skill_label", "expected_gain", "expected_score_after",
                 "priority", "demand_postings", "demand_index", "prerequisite_ids", "targets_needing",
                 "targets_considered", "target_posting_ids", "reason"]
-DEMAND_WEIGHT = 0.5
 SIBLING_BONUS = 0.25
+
+
+def market_factor(demand: int, max_demand: int) -> float:
+    """How much of a learning step's gain counts towards its priority given the postings asking for the skill:
+    ``log(1 + demand) / log(1 + max_demand)``, 1 for the most asked-for skill."""
+    return float(np.log1p(max(demand, 0)) / np.log1p(max(max_demand, 1)))
 
 
 def mine_prerequisites(posting_skills: pd.DataFrame, min_support: int = 5, given: float = 0.8,
@@ -67,7 +81,8 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
                         targets: int, max_steps: int, coverage_weight: float = 0.35,
                         held: dict[str, set[str]] | None = None, parents: dict[str, set[str]] | None = None,
                         prerequisites: dict[str, set[str]] | None = None, n_postings: int | None = None,
-                        credits: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+                        credits: dict[str, dict[str, float]] | None = None,
+                        demand_factor: Callable[[int, int], float] = market_factor) -> pd.DataFrame:
     """Ordered learning steps per candidate from their top ``targets`` postings (pure function).
 
     ``fact_match`` needs candidate_id, posting_id, rank_for_candidate, score, missing_skill_ids; ``held`` maps a
@@ -76,12 +91,14 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
     engine used for IDF (default: the postings in ``posting_skills``); a ``requirement`` column in
     ``posting_skills`` weighs preferred skills as the match engine does, and ``credits`` (the candidates' soft
     credits, ``matching.soft``) lower the gain of a skill a related held one already partly covers.
+    ``demand_factor(postings asking for the skill, postings asking for the most asked-for skill)`` weighs the gain
+    by market demand in the priority (:func:`market_factor`; benchmarks compare other weightings through it).
     """
     held, parents, prerequisites, credits = held or {}, parents or {}, prerequisites or {}, credits or {}
     preferred = preferred_sets(posting_skills)
     ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     demand = ps.groupby("skill_id")["doc_id"].nunique()
-    max_demand = float(demand.max()) if len(demand) else 1.0
+    max_demand = int(demand.max()) if len(demand) else 1
     idf, denom = coverage_weights(ps, n_postings)
     top = fact_match[fact_match["rank_for_candidate"].notna() & (fact_match["rank_for_candidate"] <= targets)]
     rows = []
@@ -102,9 +119,9 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
         held_parents = set().union(*(parents.get(h, set()) for h in held.get(cid, set()))) if held.get(cid) else set()
         prio = {}
         for s in need:
-            d_idx = float(demand.get(s, 0)) / max_demand
             sibling = bool(parents.get(s, set()) & held_parents)
-            prio[s] = float(inc[s].mean()) * (1 + DEMAND_WEIGHT * d_idx) * (1 + (SIBLING_BONUS if sibling else 0.0))
+            prio[s] = (float(inc[s].mean()) * demand_factor(int(demand.get(s, 0)), max_demand)
+                       * (1 + (SIBLING_BONUS if sibling else 0.0)))
         order = _order_with_prerequisites(need, prio, prerequisites, demand, labels)
         current = scores.copy()
         for step, (s, p) in enumerate(order[:max_steps], start=1):
@@ -148,29 +165,58 @@ def _order_with_prerequisites(need: dict[str, list[int]], prio: dict[str, float]
     return out
 
 
-def compute_learning_paths(settings: Settings) -> dict[str, int]:
-    """Build ``fact_learning_step`` from ``fact_match``, the skill facts and the taxonomy in the lake."""
-    fm = read_parquet(settings.lake("gold", "fact_match.parquet"))
+@dataclass
+class PathInputs:
+    """What :func:`rank_learning_steps` reads from the lake (``relations`` and ``strengths`` make the credits)."""
+
+    fact_match: pd.DataFrame
+    posting_skills: pd.DataFrame
+    labels: dict[str, str]
+    held: dict[str, set[str]]
+    parents: dict[str, set[str]]
+    prerequisites: dict[str, set[str]]
+    n_postings: int
+    relations: pd.DataFrame
+    strengths: dict[str, dict[str, float]]
+
+    def credits(self, held: dict[str, set[str]] | None = None) -> dict[str, dict[str, float]]:
+        """The candidates' soft credits (``matching.soft``) for ``held`` (default: the skills they hold)."""
+        from skillmatch.matching.soft import candidate_credits
+
+        return candidate_credits(self.held if held is None else held, self.relations, self.strengths)
+
+
+def load_path_inputs(settings: Settings) -> PathInputs:
+    """``fact_match``, the skill facts, the taxonomy and the mined prerequisites, from the lake."""
     from skillmatch.matching.evidence import strengths
-    from skillmatch.matching.soft import candidate_credits, load_relations
+    from skillmatch.matching.soft import load_relations
 
     ps = read_parquet(settings.lake("gold", "posting_skill_requirement.parquet"))  # written by the match stage
     cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id", "preferred_label"])
     hier = read_parquet(settings.lake("taxonomy", "dim_skill_hierarchy.parquet"))
-    parents = hier.groupby("skill_id")["broader_id"].apply(set).to_dict()
-    held = cs.groupby("doc_id")["skill_id"].apply(set).to_dict()
-    evidence = read_parquet(settings.lake("gold", "candidate_skill_evidence.parquet"))  # written by the match stage
     prereq = mine_prerequisites(ps)
     for b, a in broader_prerequisites(hier, set(dim["skill_id"])).items():
         prereq.setdefault(b, set()).update(a)
-    steps = rank_learning_steps(fm, ps, dict(zip(dim["skill_id"], dim["preferred_label"])), settings.path_targets,
-                                settings.path_max_steps, settings.weights.skill_coverage,
-                                held=held, parents=parents, prerequisites=prereq, n_postings=len(read_parquet(
-                                    settings.lake("gold", "embedding_postings.parquet"), columns=["doc_id"])),
-                                credits=candidate_credits(held, load_relations(settings), strengths(evidence)))
+    return PathInputs(
+        fact_match=read_parquet(settings.lake("gold", "fact_match.parquet")), posting_skills=ps,
+        labels=dict(zip(dim["skill_id"], dim["preferred_label"])),
+        held=cs.groupby("doc_id")["skill_id"].apply(set).to_dict(),
+        parents=hier.groupby("skill_id")["broader_id"].apply(set).to_dict(), prerequisites=prereq,
+        n_postings=len(read_parquet(settings.lake("gold", "embedding_postings.parquet"), columns=["doc_id"])),
+        relations=load_relations(settings),
+        strengths=strengths(read_parquet(settings.lake("gold", "candidate_skill_evidence.parquet"))))
+
+
+def compute_learning_paths(settings: Settings) -> dict[str, int]:
+    """Build ``fact_learning_step`` from ``fact_match``, the skill facts and the taxonomy in the lake."""
+    x = load_path_inputs(settings)
+    steps = rank_learning_steps(x.fact_match, x.posting_skills, x.labels, settings.path_targets,
+                                settings.path_max_steps, settings.weights.skill_coverage, held=x.held,
+                                parents=x.parents, prerequisites=x.prerequisites, n_postings=x.n_postings,
+                                credits=x.credits())
     write_parquet_atomic(steps, settings.lake("gold", "fact_learning_step.parquet"))
     counts = {"candidates_with_path": int(steps["candidate_id"].nunique()), "steps": len(steps),
-              "mined_prerequisite_pairs": sum(len(v) for v in prereq.values())}
+              "mined_prerequisite_pairs": sum(len(v) for v in x.prerequisites.values())}
     log.info("paths: %s", counts)
     return counts

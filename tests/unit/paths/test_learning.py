@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from skillmatch.paths.learning import (STEP_COLUMNS, broader_prerequisites, mine_prerequisites,
+from skillmatch.paths.learning import (STEP_COLUMNS, broader_prerequisites, market_factor, mine_prerequisites,
                                        rank_learning_steps)
 
 W = 0.65  # coverage weight (passed explicitly: the tests do not depend on the configured default)
@@ -80,15 +80,44 @@ def test_priority_weighs_gain_by_market_demand() -> None:
                                 n_postings=N).set_index("skill_id")
     assert steps.loc["q", "demand_postings"] == 3 and steps.loc["q", "demand_index"] == 1.0
     assert steps.loc["y", "demand_index"] == pytest.approx(1 / 3, abs=1e-6)
-    for s in ["x", "y", "z"]:
+    for s in ["x", "q", "z"]:
+        d = steps.loc[s, "demand_postings"]
         assert steps.loc[s, "priority"] == pytest.approx(
-            steps.loc[s, "expected_gain"] * (1 + 0.5 * steps.loc[s, "demand_index"]), rel=1e-4)
-    # the last step would push P1 past a perfect score: the expected gain counts only what is left below 1.0
-    assert steps.loc["q", "expected_score_after"] < 1.0
-    assert steps.loc["q", "expected_gain"] < steps.loc["q", "priority"] / 1.5
-    # y's rarer skill still buys more match than q's extra demand makes up for
+            steps.loc[s, "expected_gain"] * math.log(1 + d) / math.log(1 + 3), rel=1e-4)
+    # y, P1's last missing skill, would push it past a perfect score: the expected gain counts only what is left
+    # below 1.0, and the priority (what y's full gain is worth) is more than that gain times its market factor
+    assert steps.loc["y", "expected_score_after"] < 1.0
+    assert steps.loc["y", "expected_gain"] * math.log(2) / math.log(4) < steps.loc["y", "priority"]
+    # q is asked for by three postings, y by one: q's demand outweighs y's larger gain (its rarer skill's IDF)
     assert steps.loc["y", "expected_gain"] > steps.loc["q", "expected_gain"]
-    assert steps.loc["y", "step"] < steps.loc["q", "step"]
+    assert steps.loc["q", "step"] < steps.loc["y", "step"]
+
+
+def test_market_factor_is_log_demand_relative_to_the_most_asked_for_skill() -> None:
+    assert market_factor(1648, 1648) == 1.0
+    assert market_factor(1, 1648) == pytest.approx(math.log(2) / math.log(1649))
+    assert market_factor(0, 10) == 0.0 and market_factor(5, 0) == pytest.approx(math.log(6) / math.log(2))
+    assert [market_factor(d, 1000) for d in (1, 10, 100, 1000)] == sorted(market_factor(d, 1000) for d in (1, 10, 100, 1000))
+
+
+def test_a_skill_one_posting_asks_for_does_not_outrank_one_the_market_asks_for() -> None:
+    # the candidate's one target asks for "rare" (no other posting does) and "common" (30 of 50 postings do): the
+    # rare skill's IDF buys 2.8x the match gain, yet the market asks for "common" and so the path starts with it
+    rows = [("T", "rare"), ("T", "common")] + [(f"P{i}", "common") for i in range(29)]
+    rows += [(f"P{i}", f"other{i % 7}") for i in range(29)]
+    ps = pd.DataFrame(rows, columns=["doc_id", "skill_id"])
+    fm = pd.DataFrame({"candidate_id": ["C"], "posting_id": ["T"], "rank_for_candidate": [1], "score": [0.3],
+                       "missing_skill_ids": [["rare", "common"]]})
+    labels = {"rare": "host wine-tasting events", "common": "communication"}
+    steps = rank_learning_steps(fm, ps, labels, targets=1, max_steps=5, coverage_weight=W, n_postings=50)
+    gain = dict(zip(steps["skill_id"], steps["expected_gain"]))
+    assert steps["skill_id"].tolist() == ["common", "rare"]
+    assert gain["rare"] > 2 * gain["common"]
+    assert steps["priority"].tolist()[1] == pytest.approx(gain["rare"] * market_factor(1, 30), rel=1e-4)
+    # by gain alone (no market weighting) the rare skill would come first
+    by_gain = rank_learning_steps(fm, ps, labels, targets=1, max_steps=5, coverage_weight=W, n_postings=50,
+                                  demand_factor=lambda d, m: 1.0)
+    assert by_gain["skill_id"].tolist() == ["rare", "common"]
 
 
 def test_learnability_bonus_for_a_sibling_of_a_held_skill() -> None:

@@ -241,6 +241,20 @@ def test_curated_alias_in_any_case_and_a_cued_adjective() -> None:
     assert _hits(m, "analytical thinking") == [("analytical thinking", think)]
 
 
+def test_business_administration_is_the_field_of_study() -> None:
+    bmp = "http://data.europa.eu/esco/skill/0a48d064-dd04-47fb-a00d-85e9b4874033"
+    dim = pd.DataFrame([
+        (bmp, "business management principles", ["principles of business management"], "esco"),
+        ("esco:office-admin", "office administration", ["office management"], "esco"),
+    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    assert _hits(m, "Bachelor's degree in Business Administration, Finance, or related") == [
+        ("Business Administration", bmp)]
+    assert _hits(m, "Master of business administration; office management") == [
+        ("business administration", bmp), ("office management", "esco:office-admin")]
+    assert _hits(AliasMatcher(dim, curation={}), "Business Administration") == []  # no taxonomy name is the phrase
+
+
 def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only
     as a skill (the shipped curation file)."""

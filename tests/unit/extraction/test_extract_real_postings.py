@@ -28,8 +28,10 @@ N_POSTINGS = 24
 # analytically) in 5 postings; the tagger's spans linked them before, when there is a tagger.
 # 2026-12-04, night: two alias spans fewer (118 -> 116 facts), "be responsible" now blocked ("This role will be
 # responsible for developing ...", "Please, be responsible, respectful"): duty phrasing, not assume responsibility.
-FACTS_NO_TAGGER = {"alias": 116, "sentence-linker": 3}
-SPANS_NO_TAGGER = {"alias": 180}
+# 2026-12-05: two alias spans more (116 -> 118 facts), "Business Administration" as a degree's field (curated:
+# business management principles; the tagger's span went to office administration before).
+FACTS_NO_TAGGER = {"alias": 118, "sentence-linker": 3}
+SPANS_NO_TAGGER = {"alias": 182}
 # The same with the tagger promoted when they were recorded; checked only when that tagger is the promoted one.
 RECORDED_TAGGER = "tagger-20261127T035946"
 FACTS_TAGGER = {"tagger+linker": 330, "alias": 123, "sentence-linker": 1}

@@ -84,6 +84,7 @@ class Settings:
     link_threshold: float = 0.55
     max_tagged_chars_per_posting: int = 4000
     max_tagged_chars_per_resume: int = 1000
+    max_tagged_list_chars_per_resume: int = 3000  # and this much more of a resume's skills sections
     tagger_gate_f1: float = 0.35
     use_linker: bool = True
     linker_gate_margin: float = 0.01
@@ -171,6 +172,7 @@ def load_settings() -> Settings:
         link_threshold=_env_float("SKILLMATCH_LINK_THRESHOLD", 0.55),
         max_tagged_chars_per_posting=_env_int("SKILLMATCH_MAX_TAGGED_CHARS_PER_POSTING", 4000) or 4000,
         max_tagged_chars_per_resume=_env_int("SKILLMATCH_MAX_TAGGED_CHARS_PER_RESUME", 1000) or 1000,
+        max_tagged_list_chars_per_resume=max(0, _env_int("SKILLMATCH_MAX_TAGGED_LIST_CHARS_PER_RESUME", 3000) or 0),
         tagger_gate_f1=_env_float("SKILLMATCH_TAGGER_GATE_F1", 0.35),
         use_linker=os.environ.get("SKILLMATCH_USE_LINKER", "1").strip().lower() not in {"0", "false", "no"},
         linker_gate_margin=_env_float("SKILLMATCH_LINKER_GATE_MARGIN", 0.01),

@@ -47,6 +47,7 @@ def _slice_env(data: Path | str, pseudonym_key: str, extra: dict[str, str] | Non
         "SKILLMATCH_MAX_SENTENCES_PER_DOC": "12",
         "SKILLMATCH_MAX_TAGGED_CHARS_PER_POSTING": "2000",
         "SKILLMATCH_MAX_TAGGED_CHARS_PER_RESUME": "500",
+        "SKILLMATCH_MAX_TAGGED_LIST_CHARS_PER_RESUME": "1500",
         # about 40 postings in shards of 16 and 10 resumes in shards of 4: extraction, resume parsing and the match
         # fan out over three mapped tasks each
         "SKILLMATCH_EXTRACT_SHARD_DOCS": "16",

@@ -52,7 +52,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         mp.setenv("SKILLMATCH_SOURCE", "shared")
         mp.setenv("SKILLMATCH_DEVICE", "cpu")
         for name in ("ENCODER_THRESHOLD", "LINK_THRESHOLD", "MAX_SENTENCES_PER_DOC", "MAX_TAGGED_CHARS_PER_POSTING",
-                     "MAX_TAGGED_CHARS_PER_RESUME",
+                     "MAX_TAGGED_CHARS_PER_RESUME", "MAX_TAGGED_LIST_CHARS_PER_RESUME",
                      "USE_TAGGER"):  # the recorded counts are for the defaults
             mp.delenv(f"SKILLMATCH_{name}", raising=False)
         settings = load_settings()

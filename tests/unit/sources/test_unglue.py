@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from skillmatch.extraction.encoder import split_sentences
-from skillmatch.extraction.extract import leading
+from skillmatch.extraction.extract import leading, tag_selection
 from skillmatch.sources.normalize import unglue_lines
 from tests.conftest import SHARED_DATA
 
@@ -92,3 +92,20 @@ def test_tagging_budget_is_in_characters_of_whole_sentences() -> None:
     assert leading(spans, 10_000) == spans
     assert leading([], 100) == []
     assert re.fullmatch(r"x+", text[slice(*leading(spans, 1)[0])])
+
+
+def test_resume_skills_sections_are_tagged_past_the_opening_budget() -> None:
+    summary = "".join(f"Led project {i} for regional retail clients and their vendors.\n" for i in range(30))
+    text = ("Jane Doe\nSummary\n" + summary + "Experience\nAnalyst 01/2015 to Current\nBuilt weekly reports.\n"
+            "Skills\nPython, SQL, Tableau\nProject management\nEducation\nBachelor of Science, Economics\n")
+    spans = split_sentences(text)
+    lines = [text[s:e] for s, e in spans]
+    opening = list(range(len(leading(spans, 1000))))
+    assert tag_selection(text, spans, 1000) == opening  # no list budget: the opening characters only
+    assert "Python, SQL, Tableau" not in [lines[i] for i in opening]
+    picked = [lines[i] for i in tag_selection(text, spans, 1000, listed=3000)]
+    assert picked[len(opening):] == ["Python, SQL, Tableau", "Project management"]  # the list, nothing else
+    # the list budget is in characters of whole lines: the first line reaches a budget of 10
+    assert [lines[i] for i in tag_selection(text, spans, 1000, listed=10)][len(opening):] == ["Python, SQL, Tableau"]
+    # a resume read whole by the opening budget gains nothing twice
+    assert tag_selection(text, spans, 100_000, listed=3000) == list(range(len(spans)))

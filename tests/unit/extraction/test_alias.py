@@ -255,6 +255,22 @@ def test_business_administration_is_the_field_of_study() -> None:
     assert _hits(AliasMatcher(dim, curation={}), "Business Administration") == []  # no taxonomy name is the phrase
 
 
+
+def test_aws_is_the_cloud_platform() -> None:
+    """O*NET's only name for the platform is "Amazon Web Services AWS software": the bare names are curated to it,
+    and the longer O*NET products keep their own names."""
+    aws = "onet-tech:amazon-web-services-aws-software"
+    dim = pd.DataFrame([
+        (aws, "Amazon Web Services AWS software", [], "onet"),
+        ("onet-tech:amazon-web-services-aws-sagemaker", "Amazon Web Services AWS SageMaker", [], "onet"),
+    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    assert _hits(m, "Experience with AWS (EC2, S3) and Amazon Web Services IAM") == [
+        ("AWS", aws), ("Amazon Web Services", aws)]
+    assert _hits(m, "models in Amazon Web Services AWS SageMaker") == [
+        ("Amazon Web Services AWS SageMaker", "onet-tech:amazon-web-services-aws-sagemaker")]
+    assert _hits(AliasMatcher(dim, curation={}), "Experience with AWS") == []  # no taxonomy name is the word
+
 def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only
     as a skill (the shipped curation file)."""

@@ -136,9 +136,9 @@ class SkillIndex:
             from skillmatch.extraction.tagger import promoted_tagger_key
 
             version = promoted_tagger_key(self.settings.model_dir) if self.settings.use_tagger else None
-        st = self.settings  # how much of a document is embedded and tagged is part of what produced its facts
+        st = self.settings  # how much of a document is embedded and tagged, and the link floor, shape its facts
         budget = (f"s{st.max_sentences_per_doc}-tag{st.max_tagged_chars_per_posting}-{st.max_tagged_chars_per_resume}"
-                  f"+{st.max_tagged_list_chars_per_resume}")
+                  f"+{st.max_tagged_list_chars_per_resume}-l{st.link_threshold:g}")
         base = f"{EXTRACTOR_VERSION}+{rules_digest()}:{encoder_name()}:{version or 'no-tagger'}:{budget}"
         folder, threshold = self.sentence_model  # sentences through a linker: its version and threshold too
         # (no "@" in it: the marts are scanned for anything shaped like an e-mail address)

@@ -105,8 +105,8 @@ def test_versions_are_known_without_loading_the_tagger_or_the_automaton(tmp_path
     tagger = index.tagger  # what extraction loads
     assert lazy == index.model_version
     linker, threshold = index.sentence_model  # sentences through a promoted linker: its version and threshold last
-    tail = f"{tagger.key if tagger is not None else 'no-tagger'}:s24-tag4000-1000+3000"  # then what is read
+    tail = f"{tagger.key if tagger is not None else 'no-tagger'}:s24-tag4000-1000+3000-l0.75"  # then what is read
     assert lazy.endswith(f"{tail}:{linker.name}:t{threshold:g}" if linker is not None else tail)
     # reading more of each document changes the facts: a new version, so the next run re-extracts them
     monkeypatch.setenv("SKILLMATCH_MAX_TAGGED_LIST_CHARS_PER_RESUME", "0")
-    assert ":s24-tag4000-1000+0" in SkillIndex(tiny_dim_skill(), load_settings()).model_version
+    assert ":s24-tag4000-1000+0-l0.75" in SkillIndex(tiny_dim_skill(), load_settings()).model_version

@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 NO_SKILL = {"LABEL NOT PRESENT", "UNDERSPECIFIED"}
-LINK_THRESHOLD = 0.55
+LINK_THRESHOLD = 0.75  # the nightly link floor (config.Settings.link_threshold; 0.55 before 2026-12-05)
 
 # Runs in the scratch venv: load, extract, write {"id", "skills"} lines, then one JSON line of timings on stdout.
 THEIRS_CHILD = r"""

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from esco_extractor_side_by_side import esco_uri_by_label, load_decorte, prf  # noqa: E402 - sibling script
+from esco_extractor_side_by_side import ESCO_SKILL_PREFIX, esco_uri_by_label, load_decorte, prf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -45,15 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     docs = pd.DataFrame({"doc_id": [s.sid for s in sents], "text": [s.text for s in sents]})
     mentions, _ = extract_mentions(docs, index, settings, tag_chars=1 << 20)
-    mentions = mentions[mentions["skill_id"].str.startswith("http://data.europa.eu/esco/skill/")]
+    mentions = mentions[mentions["skill_id"].str.startswith(ESCO_SKILL_PREFIX)]
     tagged = (mentions["method"] == "tagger+linker").to_numpy()
     plausible = pd.Series(True, index=mentions.index)
     plausible[tagged] = plausible_links(mentions[tagged], index)
     print(f"{len(sents)} Decorte validation sentences ({sum(bool(s.gold) for s in sents)} with a gold skill), "
           f"extracted in {time.time() - t0:.1f} s; model version {index.model_version}\n")
 
-    facts = {e: read_parquet(settings.lake("gold", f"fact_{e}_skill.parquet"), columns=["method", "score"])
-             for e in ("posting", "candidate")}
+    lake_scores = {}  # the tagger+linker facts' link scores of the last make run, per entity
+    for e in ("posting", "candidate"):
+        f = read_parquet(settings.lake("gold", f"fact_{e}_skill.parquet"), columns=["method", "score"])
+        lake_scores[e] = f.loc[f["method"] == "tagger+linker", "score"]
     print("| link floor | TECH P / R / F1 | HOUSE P / R / F1 | both P / R / F1 | skills predicted | "
           "lake posting tagger+linker facts kept | lake resume tagger+linker facts kept |\n|---|---|---|---|---|---|---|")
     for floor in FLOORS:
@@ -63,10 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         for group in (("tech",), ("house",), ("tech", "house")):
             p, r, f = prf(pred, [s for s in sents if s.set_name in group])
             cells.append(f"{p:.3f} / {r:.3f} / {f:.3f}")
-        kept = []
-        for e in ("posting", "candidate"):
-            t = facts[e][facts[e]["method"] == "tagger+linker"]
-            kept.append(f"{int((t['score'] >= floor).sum()):,} of {len(t):,}")
+        kept = [f"{int((sc >= floor).sum()):,} of {len(sc):,}" for sc in lake_scores.values()]
         print(f"| {floor:g} | {' | '.join(cells)} | {sum(len(v) for v in pred.values())} | {' | '.join(kept)} |")
     return 0
 

@@ -442,6 +442,8 @@ def tag_selection(text: str, spans: list[tuple[int, int]], chars: int, listed: i
     if listed <= 0 or n == len(spans):
         return out
     lists = [(s, e) for key, s, e in section_spans(text) if key == "skills"]
+    if not lists:
+        return out
     used = 0
     for i in range(n, len(spans)):
         s, e = spans[i]

@@ -255,7 +255,6 @@ def test_business_administration_is_the_field_of_study() -> None:
     assert _hits(AliasMatcher(dim, curation={}), "Business Administration") == []  # no taxonomy name is the phrase
 
 
-
 def test_aws_is_the_cloud_platform() -> None:
     """O*NET's only name for the platform is "Amazon Web Services AWS software": the bare names are curated to it,
     and the longer O*NET products keep their own names."""
@@ -270,6 +269,7 @@ def test_aws_is_the_cloud_platform() -> None:
     assert _hits(m, "models in Amazon Web Services AWS SageMaker") == [
         ("Amazon Web Services AWS SageMaker", "onet-tech:amazon-web-services-aws-sagemaker")]
     assert _hits(AliasMatcher(dim, curation={}), "Experience with AWS") == []  # no taxonomy name is the word
+
 
 def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only

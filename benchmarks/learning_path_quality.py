@@ -18,7 +18,11 @@ Columns:
   a path is shorter): what the weighting costs in match score;
 - *held-out hit@5 / hit@10*: one skill each candidate holds and one of their top 5 targets asks for, drawn at
   random (seed 0), is taken away (from their skills, their credits and those targets' matched skills); the share
-  of candidates whose path then puts it back in its first 5 / 10 steps.
+  of candidates whose path then puts it back in its first 5 / 10 steps; *held-out shown*: the share whose path
+  puts it back as a skill to show (``action = "show"``, the rows that show soft skills);
+- *soft first / soft steps*: the share of first steps, and of all steps, that are soft skills
+  (``paths.learning.show_skills``: ESCO's thinking, self-management, social and communication groups and personal
+  development), whichever their action.
 
   .venv/bin/python benchmarks/learning_path_quality.py [DATA_DIR]      # default ./data
 """
@@ -48,12 +52,13 @@ def _none(d: int, max_d: int) -> float:
 def _variants():  # noqa: ANN202
     from skillmatch.paths.learning import market_factor
 
-    return [("gain x (1 + 0.5 x demand / max) (before)", 5, _linear),
+    return [("gain x (1 + 0.5 x demand / max) (before 2026-12-05)", 5, _linear),
             ("gain only", 5, _none),
             ("gain x log market factor", 5, market_factor),
             ("gain x (1 + 0.5 x demand / max)", 10, _linear),
             ("gain x sqrt(log market factor)", 10, lambda d, m: market_factor(d, m) ** 0.5),
-            ("gain x log market factor (adopted)", 10, market_factor)]
+            ("gain x log market factor (adopted 2026-12-05)", 10, market_factor),
+            ("the same, soft skills shown after the skills to learn (adopted)", 10, market_factor, True)]
 
 
 def hide_one_skill(fm: pd.DataFrame, held: dict[str, set[str]], seed: int = 0):  # noqa: ANN201
@@ -105,12 +110,13 @@ def main() -> None:
           f"skill: {len(hidden):,}; inputs {time.time() - t0:.1f} s")
     print("\n| weighting | targets | first steps asked for by <= 5 postings | steps asked for by <= 5 postings | "
           "median postings asking for a step | most resumes given one rare skill | field share (first 5 steps) | "
-          "field excess (first 5 steps) | score after 5 steps | held-out hit@5 | held-out hit@10 | time (s) |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, targets, factor in _variants():
+          "field excess (first 5 steps) | score after 5 steps | held-out hit@5 | held-out hit@10 | held-out shown | "
+          "soft first | soft steps | time (s) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, targets, factor, *show in _variants():
         t0 = time.time()
         kw = dict(coverage_weight=settings.weights.skill_coverage, parents=x.parents, prerequisites=x.prerequisites,
-                  n_postings=x.n_postings, demand_factor=factor)
+                  n_postings=x.n_postings, demand_factor=factor, show=x.show if show else None,
+                  max_show_steps=settings.path_max_show_steps)
         steps = rank_learning_steps(x.fact_match, x.posting_skills, x.labels, targets, settings.path_max_steps,
                                     held=x.held, credits=credits, **kw)
         secs = time.time() - t0
@@ -124,12 +130,15 @@ def main() -> None:
         held_out = rank_learning_steps(fm_h, x.posting_skills, x.labels, targets, settings.path_max_steps,
                                        held=held_h, credits=credits_h, **kw)
         back = held_out[held_out["skill_id"] == held_out["candidate_id"].map(hidden)]
-        hit5 = (back["step"] <= 5).sum() / len(hidden)
-        hit10 = (back["step"] <= 10).sum() / len(hidden)
+        learned = back[back["action"] == "learn"]
+        hit5 = (learned["step"] <= 5).sum() / len(hidden)
+        hit10 = (learned["step"] <= 10).sum() / len(hidden)
+        shown = (back["action"] == "show").sum() / len(hidden)
+        soft_first, soft = first["skill_id"].isin(x.show).mean(), steps["skill_id"].isin(x.show).mean()
         print(f"| {name} | {targets} | {(first['demand_postings'] <= 5).mean():.3f} | "
               f"{(steps['demand_postings'] <= 5).mean():.3f} | {steps['demand_postings'].median():.0f} | "
               f"{int(rare.max()) if len(rare) else 0} | {fshare.mean():.3f} | {excess.mean():+.4f} | {after5.mean():.4f} | "
-              f"{hit5:.3f} | {hit10:.3f} | {secs:.1f} |")
+              f"{hit5:.3f} | {hit10:.3f} | {shown:.3f} | {soft_first:.3f} | {soft:.3f} | {secs:.1f} |")
 
 
 if __name__ == "__main__":

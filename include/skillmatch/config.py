@@ -74,6 +74,7 @@ class Settings:
     top_k: int = 10
     path_targets: int = 10
     path_max_steps: int = 10
+    path_max_show_steps: int = 3  # soft skills a resume does not name, after the learning steps (paths.learning)
     encoder_threshold: float = 0.72
     max_sentences_per_doc: int = 24
     device: str = "auto"
@@ -164,6 +165,7 @@ def load_settings() -> Settings:
         max_resumes=_env_int("SKILLMATCH_MAX_RESUMES", None),
         top_k=_env_int("SKILLMATCH_TOP_K", 10) or 10,
         path_targets=_env_int("SKILLMATCH_PATH_TARGETS", 10) or 10,
+        path_max_show_steps=max(0, _env_int("SKILLMATCH_PATH_MAX_SHOW_STEPS", 3) or 0),
         encoder_threshold=_env_float("SKILLMATCH_ENCODER_THRESHOLD", 0.72),
         max_sentences_per_doc=_env_int("SKILLMATCH_MAX_SENTENCES_PER_DOC", 24) or 24,
         device=os.environ.get("SKILLMATCH_DEVICE", "auto"),

@@ -139,14 +139,21 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         assert con.execute(f"SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM {files}), (SELECT count(*) "
                            f"FROM (SELECT * FROM {table} EXCEPT ALL SELECT week_start, * EXCLUDE (week_start) "
                            f"FROM {files}))").fetchone() == (first["mart_skill_demand_weekly"],) * 2 + (0,)
-        # learning paths: every step raises the expected score over the candidate's targets, most valuable first
-        steps = con.execute("SELECT candidate_id, step, expected_score_after, expected_gain, priority "
-                            "FROM marts.fact_learning_step ORDER BY candidate_id, step").df()
+        # learning paths: every step raises the expected score over the candidate's targets, most valuable first;
+        # the soft skills a resume does not name follow the skills to learn, as skills to show
+        steps = con.execute("SELECT candidate_id, step, expected_score_after, expected_gain, priority, action, "
+                            "skill_label FROM marts.fact_learning_step ORDER BY candidate_id, step").df()
         assert steps["candidate_id"].nunique() >= 50
         for _, g in steps.groupby("candidate_id"):
             assert g["step"].tolist() == list(range(1, len(g) + 1))
             assert g["expected_score_after"].is_monotonic_increasing and (g["expected_gain"] >= 0).all()
-            assert g["priority"].is_monotonic_decreasing
+            assert g["action"].tolist() == sorted(g["action"], key=["learn", "show"].index)
+            assert (g["action"] == "show").sum() <= 3
+            for _, a in g.groupby("action"):
+                assert a["priority"].is_monotonic_decreasing
+        shown = set(steps.loc[steps["action"] == "show", "skill_label"])
+        assert {"communication", "attend to detail"} & shown and not shown & {"SQL", "Python (computer programming)"}
+        assert not {"communication", "attend to detail"} & set(steps.loc[steps["action"] == "learn", "skill_label"])
         # resume evidence: every candidate skill has its strength; real resumes show some in work, list others
         ev = con.execute("SELECT evidence_section, count(*), min(evidence_strength), max(evidence_strength), "
                          "count(evidence_strength), count(last_used_year) FROM marts.fact_candidate_skill "

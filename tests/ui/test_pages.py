@@ -116,8 +116,9 @@ def test_matches_and_learning_path_of_a_candidate(client) -> None:
     assert "✗ Kubernetes (partly covered)" in top  # a related held skill partly covers it
     assert _rows(html, "candidate-matches")[1].startswith("2 ") and "– 0.670 0.800" in _rows(html, "candidate-matches")[1]
     path = _rows(html, "learning-path")
-    assert [p.split(" ")[0] for p in path] == ["1", "2", "3"]
-    assert path[0].startswith("1 Kubernetes +0.041 0.702 385") and path[2].startswith("3 dbt +0.015 0.739")
+    assert [p.split(" ")[0] for p in path] == ["1", "2", "3", "4"]
+    assert path[0].startswith("1 Kubernetes learn it +0.041 0.702 385") and path[2].startswith("3 dbt learn it +0.015 0.739")
+    assert path[3].startswith("4 communication show it on the resume, if held +0.018 0.757 900")
     assert "Expected average match score after each step" in html
 
 

@@ -49,7 +49,7 @@ CREATE TABLE marts.fact_match (candidate_id VARCHAR, posting_id VARCHAR, score D
   matched_skill_ids VARCHAR[], missing_skill_ids VARCHAR[], partial_skill_ids VARCHAR[], matched_skills VARCHAR[],
   missing_skills VARCHAR[]);
 CREATE TABLE marts.fact_learning_step (candidate_id VARCHAR, step BIGINT, skill_id VARCHAR, skill_label VARCHAR,
-  expected_gain DOUBLE, expected_score_after DOUBLE, priority DOUBLE, demand_postings BIGINT, demand_index DOUBLE,
+  action VARCHAR, expected_gain DOUBLE, expected_score_after DOUBLE, priority DOUBLE, demand_postings BIGINT, demand_index DOUBLE,
   prerequisite_ids VARCHAR[], targets_needing BIGINT, targets_considered BIGINT, target_posting_ids VARCHAR[],
   reason VARCHAR);
 """
@@ -152,11 +152,13 @@ def build_warehouse(data_dir: Path) -> Path:
              (CANDIDATE, "landing:7", 0.61, 0.5, 0.67, 0.8, 1.0, 1.0, None, 2, None, ["SQL"], ["dbt"], [])],
         )
         con.executemany(
-            "INSERT INTO marts.fact_learning_step (candidate_id, step, skill_id, skill_label, expected_gain, "
-            "expected_score_after, demand_postings, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(CANDIDATE, 1, "skill:3", "Kubernetes", 0.041, 0.702, 385, "asked for by 2 of your 5 top targets"),
-             (CANDIDATE, 2, "skill:40", "Apache Spark", 0.022, 0.724, 200, "prerequisite of dbt"),
-             (CANDIDATE, 3, "skill:41", "dbt", 0.015, 0.739, 150, "asked for by 1 of your 5 top targets")],
+            "INSERT INTO marts.fact_learning_step (candidate_id, step, skill_id, skill_label, action, expected_gain, "
+            "expected_score_after, demand_postings, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(CANDIDATE, 1, "skill:3", "Kubernetes", "learn", 0.041, 0.702, 385, "asked for by 2 of your 5 top targets"),
+             (CANDIDATE, 2, "skill:40", "Apache Spark", "learn", 0.022, 0.724, 200, "prerequisite of dbt"),
+             (CANDIDATE, 3, "skill:41", "dbt", "learn", 0.015, 0.739, 150, "asked for by 1 of your 5 top targets"),
+             (CANDIDATE, 4, "skill:42", "communication", "show", 0.018, 0.757, 900,
+              "your resume does not show it: if you have it, say where you used it")],
         )
     finally:
         con.close()

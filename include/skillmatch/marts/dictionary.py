@@ -141,10 +141,14 @@ MARTS: dict[str, MartDoc] = {
          "rank_for_posting": "the candidate's rank for the posting"},
         "SELECT avg(score), count(*) FROM marts.fact_assignment;"),
     "fact_learning_step": MartDoc(
-        "One step of a candidate's learning path: the next missing skill to learn and what it buys.",
+        "One step of a candidate's learning path: the next missing skill to learn (or soft skill to show) and what it "
+        "buys.",
         "(candidate_id, step)",
-        {"candidate_id": "the candidate", "step": "1 = learn first", "skill_id": "the skill to learn",
-         "skill_label": "its label",
+        {"candidate_id": "the candidate", "step": "1 = first; every `learn` step comes before the `show` steps",
+         "skill_id": "the skill to learn or to show", "skill_label": "its label",
+         "action": "`learn` (a skill the resume lacks) or `show` (a soft skill of ESCO's thinking, self-management "
+                   "or social and communication groups, or personal development, the resume does not name: say where "
+                   "it was used, if held)",
          "expected_gain": "rise of the average match score over the candidate's top targets from this step",
          "expected_score_after": "average match score over the top targets once this step is learned",
          "priority": "ordering value: expected gain x market factor log(1 + demand_postings) / log(1 + the most "

@@ -42,11 +42,15 @@ def render_summary(settings: Settings, sample_candidate: str | None = None) -> s
                 lines.append(f"     matched: {', '.join(matched[:8]) or '-'}")
                 lines.append(f"     missing: {', '.join(missing[:8]) or '-'}")
             steps = con.execute(
-                "SELECT step, skill_label, expected_score_after FROM marts.fact_learning_step "
-                "WHERE candidate_id = ? ORDER BY step LIMIT 3", [cid]).fetchall()
-            if steps:
+                "SELECT step, skill_label, expected_score_after, action FROM marts.fact_learning_step "
+                "WHERE candidate_id = ? ORDER BY step", [cid]).fetchall()
+            learn = [s for s in steps if s[3] == "learn"][:3]
+            if learn:
                 lines.append("  Learn next (expected average score over the top targets after each step):")
-                lines += [f"   step {n}: {label} -> {after:.3f}" for n, label, after in steps]
+                lines += [f"   step {n}: {label} -> {after:.3f}" for n, label, after, _ in learn]
+            shown = [label for _, label, _, action in steps if action == "show"]
+            if shown:
+                lines.append(f"  Show on the resume, if held: {', '.join(shown)}")
         return "\n".join(lines)
     finally:
         con.close()

@@ -16,7 +16,7 @@ from skillmatch.config import Settings
 from skillmatch.extraction.extract import SkillIndex, extract_documents
 from skillmatch.matching.engine import match_frames
 from skillmatch.matching.incremental import COMPONENTS
-from skillmatch.paths.learning import mine_prerequisites, rank_learning_steps
+from skillmatch.paths.learning import lake_show_skills, mine_prerequisites, rank_learning_steps
 from skillmatch.sources.normalize import unglue_lines
 
 log = logging.getLogger(__name__)
@@ -128,13 +128,14 @@ def path_records(fm: pd.DataFrame, posting_skills: pd.DataFrame, resume_ids: lis
     """One ``{"resume_id", "steps": [...]}`` per resume, first step first."""
     steps = rank_learning_steps(fm, posting_skills, labels, settings.path_targets, settings.path_max_steps,
                                 settings.weights.skill_coverage, prerequisites=mine_prerequisites(posting_skills),
-                                n_postings=n_postings, credits=credits)
+                                n_postings=n_postings, credits=credits, show=lake_show_skills(settings),
+                                max_show_steps=settings.path_max_show_steps)
     by = {c: g.sort_values("step") for c, g in steps.groupby("candidate_id")}
     out = []
     for rid in resume_ids:
         g = by.get(rid)
         out.append({"resume_id": rid, "steps": [] if g is None else [
-            {"step": int(r.step), "skill_id": r.skill_id, "label": r.skill_label,
+            {"step": int(r.step), "skill_id": r.skill_id, "label": r.skill_label, "action": r.action,
              "expected_gain": round(float(r.expected_gain), 4),
              "expected_score_after": round(float(r.expected_score_after), 4),
              "demand_postings": int(r.demand_postings), "demand_index": round(float(r.demand_index), 4),

@@ -19,11 +19,18 @@ few hundred postings come first, and a one-posting skill needs about ten times t
 Prerequisites come first: ESCO broader skills, and pairs mined from the postings (A before B when nearly every
 posting asking for B also asks for A but not the reverse). A prerequisite inherits the priority of the step it
 unlocks, so the path's priority never rises from one step to the next and the expected score never falls.
+
+Skills to learn and skills to show. The soft skills of ESCO's thinking, self-management and social / communication
+groups (attend to detail, manage time, work independently, lead others...) and ISCED-F's personal skills and
+development (communication) are asked for by most postings and named by few resumes: a resume that does not name
+them does not say the candidate lacks them. They are not learning steps (``action = "learn"``, ranked first, at
+most ``max_steps``); up to ``max_show_steps`` of them follow as ``action = "show"``: "if you have it, say where you
+used it", ranked the same way and with the same expected gain. Priority and gain never rise within one action.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,10 +42,18 @@ from skillmatch.matching.engine import coverage_weights, preferred_sets, skill_w
 
 log = logging.getLogger(__name__)
 
-STEP_COLUMNS = ["candidate_id", "step", "skill_id", "skill_label", "expected_gain", "expected_score_after",
+STEP_COLUMNS = ["candidate_id", "step", "skill_id", "skill_label", "action", "expected_gain", "expected_score_after",
                 "priority", "demand_postings", "demand_index", "prerequisite_ids", "targets_needing",
                 "targets_considered", "target_posting_ids", "reason"]
 SIBLING_BONUS = 0.25
+# ESCO v1.1.1 skill groups (and ISCED-F field) whose member skills a path shows rather than teaches (module docstring)
+SHOW_GROUPS = {
+    "http://data.europa.eu/esco/skill/8267ecb5-c976-4b6a-809b-4ceecb954967": "thinking skills and competences (T2)",
+    "http://data.europa.eu/esco/skill/021a23e1-907e-4627-b05a-555f889cbb65": "self-management skills and competences (T3)",
+    "http://data.europa.eu/esco/skill/552c4f35-a2d1-49c2-8fda-afe26695c44a":
+        "social and communication skills and competences (T4)",
+    "http://data.europa.eu/esco/isced-f/003": "personal skills and development (ISCED-F 003)",
+}
 
 
 def market_factor(demand: int, max_demand: int) -> float:
@@ -77,12 +92,25 @@ def broader_prerequisites(hierarchy: pd.DataFrame, known: set[str]) -> dict[str,
     return h.groupby("skill_id")["broader_id"].apply(set).to_dict()
 
 
+def show_skills(hierarchy: pd.DataFrame, known: set[str], groups: Iterable[str] = SHOW_GROUPS) -> set[str]:
+    """The skills in ``known`` filed directly under one of ``groups`` or their subgroups (group-to-group edges only:
+    "work in textile manufacturing teams", a narrower skill of "work in teams", stays a skill to learn)."""
+    edges = hierarchy[["skill_id", "broader_id"]]
+    between_groups = edges[~edges["skill_id"].isin(known)]
+    closure, frontier = set(groups), set(groups)
+    while frontier:
+        frontier = set(between_groups.loc[between_groups["broader_id"].isin(frontier), "skill_id"]) - closure
+        closure |= frontier
+    return set(edges.loc[edges["skill_id"].isin(known) & edges["broader_id"].isin(closure), "skill_id"])
+
+
 def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, labels: dict[str, str],
                         targets: int, max_steps: int, coverage_weight: float = 0.35,
                         held: dict[str, set[str]] | None = None, parents: dict[str, set[str]] | None = None,
                         prerequisites: dict[str, set[str]] | None = None, n_postings: int | None = None,
                         credits: dict[str, dict[str, float]] | None = None,
-                        demand_factor: Callable[[int, int], float] = market_factor) -> pd.DataFrame:
+                        demand_factor: Callable[[int, int], float] = market_factor,
+                        show: set[str] | None = None, max_show_steps: int = 3) -> pd.DataFrame:
     """Ordered learning steps per candidate from their top ``targets`` postings (pure function).
 
     ``fact_match`` needs candidate_id, posting_id, rank_for_candidate, score, missing_skill_ids; ``held`` maps a
@@ -93,8 +121,11 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
     credits, ``matching.soft``) lower the gain of a skill a related held one already partly covers.
     ``demand_factor(postings asking for the skill, postings asking for the most asked-for skill)`` weighs the gain
     by market demand in the priority (:func:`market_factor`; benchmarks compare other weightings through it).
+    Skills in ``show`` (:func:`show_skills`) are not learning steps: up to ``max_show_steps`` of them follow the
+    learning steps as ``action = "show"``.
     """
     held, parents, prerequisites, credits = held or {}, parents or {}, prerequisites or {}, credits or {}
+    show = show or set()
     preferred = preferred_sets(posting_skills)
     ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     demand = ps.groupby("skill_id")["doc_id"].nunique()
@@ -122,20 +153,32 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
             sibling = bool(parents.get(s, set()) & held_parents)
             prio[s] = (float(inc[s].mean()) * demand_factor(int(demand.get(s, 0)), max_demand)
                        * (1 + (SIBLING_BONUS if sibling else 0.0)))
-        order = _order_with_prerequisites(need, prio, prerequisites, demand, labels)
+        learn = {s: t for s, t in need.items() if s not in show}
+        shown = {s: t for s, t in need.items() if s in show}
+        order = ([("learn", s, p, learn) for s, p in
+                  _order_with_prerequisites(learn, prio, prerequisites, demand, labels)[:max_steps]]
+                 + [("show", s, p, shown) for s, p in
+                    _order_with_prerequisites(shown, prio, prerequisites, demand, labels)[:max_show_steps]])
         current = scores.copy()
-        for step, (s, p) in enumerate(order[:max_steps], start=1):
+        for step, (action, s, p, group) in enumerate(order, start=1):
             before = float(np.clip(current, 0, 1).mean())
             current = current + inc[s]
             after = float(np.clip(current, 0, 1).mean())
-            pre = sorted(prerequisites.get(s, set()) & set(need))
+            pre = sorted(prerequisites.get(s, set()) & set(group))
             n_t, d = len(need[s]), int(demand.get(s, 0))
-            reason = (f"raises your average match with your top {len(pids)} postings by {after - before:.3f} "
-                      f"(to {after:.2f}); asked for by {n_t} of them and by {d} postings overall")
+            gain = (f"raises your average match with your top {len(pids)} postings by {after - before:.3f} "
+                    f"(to {after:.2f})")
+            if action == "learn":
+                reason = f"{gain}; asked for by {n_t} of them and by {d} postings overall"
+            else:
+                reason = (f"asked for by {n_t} of your top {len(pids)} postings and by {d} postings overall, and your "
+                          f"resume does not show it: if you have it, say where you used it; that {gain}")
             if pre:
-                reason += "; learn after " + ", ".join(labels.get(x, x) for x in pre)
+                reason += ("; learn after " if action == "learn" else "; show after ") + ", ".join(
+                    labels.get(x, x) for x in pre)
             rows.append({"candidate_id": cid, "step": step, "skill_id": s, "skill_label": labels.get(s, s),
-                         "expected_gain": round(after - before, 6), "expected_score_after": round(after, 6),
+                         "action": action, "expected_gain": round(after - before, 6),
+                         "expected_score_after": round(after, 6),
                          "priority": round(p, 6), "demand_postings": d,
                          "demand_index": round(float(demand.get(s, 0)) / max_demand, 6), "prerequisite_ids": pre,
                          "targets_needing": n_t, "targets_considered": len(pids),
@@ -178,6 +221,7 @@ class PathInputs:
     n_postings: int
     relations: pd.DataFrame
     strengths: dict[str, dict[str, float]]
+    show: set[str]
 
     def credits(self, held: dict[str, set[str]] | None = None) -> dict[str, dict[str, float]]:
         """The candidates' soft credits (``matching.soft``) for ``held`` (default: the skills they hold)."""
@@ -205,7 +249,17 @@ def load_path_inputs(settings: Settings) -> PathInputs:
         parents=hier.groupby("skill_id")["broader_id"].apply(set).to_dict(), prerequisites=prereq,
         n_postings=len(read_parquet(settings.lake("gold", "embedding_postings.parquet"), columns=["doc_id"])),
         relations=load_relations(settings),
-        strengths=strengths(read_parquet(settings.lake("gold", "candidate_skill_evidence.parquet"))))
+        strengths=strengths(read_parquet(settings.lake("gold", "candidate_skill_evidence.parquet"))),
+        show=show_skills(hier, set(dim["skill_id"])))
+
+
+def lake_show_skills(settings: Settings) -> set[str]:
+    """:func:`show_skills` of the lake's taxonomy (empty without its hierarchy, e.g. the offline fallback's)."""
+    path = settings.lake("taxonomy", "dim_skill_hierarchy.parquet")
+    if not path.exists():
+        return set()
+    dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id"])
+    return show_skills(read_parquet(path), set(dim["skill_id"]))
 
 
 def compute_learning_paths(settings: Settings) -> dict[str, int]:
@@ -214,9 +268,10 @@ def compute_learning_paths(settings: Settings) -> dict[str, int]:
     steps = rank_learning_steps(x.fact_match, x.posting_skills, x.labels, settings.path_targets,
                                 settings.path_max_steps, settings.weights.skill_coverage, held=x.held,
                                 parents=x.parents, prerequisites=x.prerequisites, n_postings=x.n_postings,
-                                credits=x.credits())
+                                credits=x.credits(), show=x.show, max_show_steps=settings.path_max_show_steps)
     write_parquet_atomic(steps, settings.lake("gold", "fact_learning_step.parquet"))
     counts = {"candidates_with_path": int(steps["candidate_id"].nunique()), "steps": len(steps),
+              "show_steps": int((steps["action"] == "show").sum()),
               "mined_prerequisite_pairs": sum(len(v) for v in x.prerequisites.values())}
     log.info("paths: %s", counts)
     return counts

@@ -242,11 +242,12 @@ def matches_for_candidate(con: Any, candidate_id: str, limit: int = 20) -> list[
 
 
 def learning_path(con: Any, candidate_id: str) -> list[dict[str, Any]]:
-    """The candidate's learning path (`marts.fact_learning_step`): what to learn, in order, and what it buys."""
+    """The candidate's learning path (`marts.fact_learning_step`): what to learn, in order, and what it buys; then
+    the soft skills to show on the resume (``action = 'show'``)."""
     return _rows(
         con,
         """
-        SELECT step, skill_label, expected_gain, expected_score_after, demand_postings, reason
+        SELECT step, skill_label, action, expected_gain, expected_score_after, demand_postings, reason
         FROM marts.fact_learning_step WHERE candidate_id = ? ORDER BY step
         """,
         [candidate_id],

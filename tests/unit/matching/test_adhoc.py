@@ -83,7 +83,7 @@ def test_paths_contract(env: Path) -> None:
     assert rc == 0
     steps = {r["resume_id"]: r["steps"] for r in map(json.loads, out.read_text().splitlines())}
     [ana] = steps["ana"]  # ana holds everything but Excel, which only the analyst posting asks for
-    assert (ana["step"], ana["skill_id"], ana["label"]) == (1, "esco:excel", "Microsoft Excel")
+    assert (ana["step"], ana["skill_id"], ana["label"], ana["action"]) == (1, "esco:excel", "Microsoft Excel", "learn")
     assert (ana["targets_needing"], ana["targets_considered"], ana["demand_postings"]) == (1, 3, 1)
     assert ana["target_posting_ids"] == ["p-analyst"] and ana["prerequisites"] == []
     assert 0 < ana["expected_gain"] <= ana["expected_score_after"] <= 1
@@ -92,6 +92,22 @@ def test_paths_contract(env: Path) -> None:
     assert steps["bo"][0]["skill_id"] == "esco:python" and steps["bo"][0]["targets_needing"] == 2
     after = [s["expected_score_after"] for s in steps["bo"]]
     assert after == sorted(after)
+
+
+def test_paths_contract_shows_the_soft_skills_of_the_lake_taxonomy(env: Path) -> None:
+    # with a hierarchy that files Python under ESCO's thinking skills (T2), bo is told to show it, after learning
+    from skillmatch.paths.learning import SHOW_GROUPS
+
+    t2 = next(g for g, name in SHOW_GROUPS.items() if "(T2)" in name)
+    write_parquet_atomic(pd.DataFrame({"skill_id": ["esco:python"], "broader_id": [t2], "broader_label": ["T2"]}),
+                         env / "data" / "taxonomy" / "dim_skill_hierarchy.parquet")
+    out = env / "p.jsonl"
+    assert main(["paths", "--resumes", str(env / "resumes"), "--postings", str(env / "postings.jsonl"),
+                 "--top-k", "3", "--output", str(out)]) == 0
+    bo = {r["resume_id"]: r["steps"] for r in map(json.loads, out.read_text().splitlines())}["bo"]
+    assert [s["action"] for s in bo][-1] == "show" and bo[-1]["skill_id"] == "esco:python"
+    assert {s["action"] for s in bo[:-1]} == {"learn"} and "esco:python" not in {s["skill_id"] for s in bo[:-1]}
+    assert "your resume does not show it: if you have it, say where you used it" in bo[-1]["reason"]
 
 
 def test_match_inputs_errors(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

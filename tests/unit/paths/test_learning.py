@@ -1,5 +1,6 @@
 """Unit tests for skillmatch.paths.learning on hand-made frames: expected-gain ordering, expected scores,
-demand and learnability weighting, prerequisites (given and mined from postings)."""
+demand and learnability weighting, prerequisites (given and mined from postings), soft skills shown rather than
+learned (on a hand-made hierarchy and on the official ESCO one)."""
 from __future__ import annotations
 
 import math
@@ -7,8 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from skillmatch.paths.learning import (STEP_COLUMNS, broader_prerequisites, market_factor, mine_prerequisites,
-                                       rank_learning_steps)
+from skillmatch.paths.learning import (SHOW_GROUPS, STEP_COLUMNS, broader_prerequisites, market_factor,
+                                       mine_prerequisites, rank_learning_steps, show_skills)
+from tests.conftest import SHARED_DATA
 
 W = 0.65  # coverage weight (passed explicitly: the tests do not depend on the configured default)
 N = 10  # market size used for IDF
@@ -169,3 +171,54 @@ def test_broader_prerequisites_only_between_known_skills() -> None:
     hier = pd.DataFrame({"skill_id": ["b", "b", "c"], "broader_id": ["a", "group:1", "b"],
                          "broader_label": ["A", "G", "B"]})
     assert broader_prerequisites(hier, {"a", "b", "c"}) == {"b": {"a"}, "c": {"b"}}
+
+
+def test_soft_skills_follow_the_skills_to_learn_as_skills_to_show() -> None:
+    # x (the best step) and z are soft skills: they leave the learning steps and follow them, best first
+    full = _steps().set_index("skill_id")
+    steps = _steps(show={"x", "z"})
+    assert steps["skill_id"].tolist() == ["q", "y", "x", "z"] and steps["step"].tolist() == [1, 2, 3, 4]
+    assert steps["action"].tolist() == ["learn", "learn", "show", "show"]
+    assert set(_steps()["action"]) == {"learn"}
+    # the same skills in another order: the same expected score at the end (a target's score stops at 1.0, so a
+    # step's gain depends on what came before it)
+    assert steps["expected_score_after"].iat[-1] == pytest.approx(full["expected_score_after"].max(), abs=1e-6)
+    assert steps["expected_score_after"].is_monotonic_increasing
+    assert steps["reason"].iat[2].startswith("asked for by 2 of your top 2 postings and by 2 postings overall, and your "
+                                             "resume does not show it: if you have it, say where you used it; that "
+                                             "raises your average match")
+    # at most max_show_steps of them; none at 0; learning steps are capped by max_steps alone
+    assert _steps(show={"x", "z"}, max_show_steps=1)["skill_id"].tolist() == ["q", "y", "x"]
+    assert _steps(show={"x", "z"}, max_show_steps=0)["skill_id"].tolist() == ["q", "y"]
+    assert _steps(show={"x", "z"}, max_steps=1)["skill_id"].tolist() == ["q", "x", "z"]
+    # a soft prerequisite of a skill to learn is not pulled in front of it: it is shown, after
+    pre = _steps(show={"x"}, prerequisites={"q": {"x"}})
+    assert pre["skill_id"].tolist()[-1] == "x" and list(pre.set_index("skill_id").loc["q", "prerequisite_ids"]) == []
+
+
+def test_show_skills_are_the_members_of_the_soft_skill_groups() -> None:
+    t3 = next(g for g, name in SHOW_GROUPS.items() if "(T3)" in name)
+    hier = pd.DataFrame({"skill_id": ["group:efficiency", "manage time", "textile teamwork", "English", "SQL",
+                                      "group:languages"],
+                         "broader_id": [t3, "group:efficiency", "manage time", "group:languages", "group:ict",
+                                        "group:transversal"]})
+    known = {"manage time", "textile teamwork", "English", "SQL"}
+    # in a subgroup of T3; a narrower skill of it is an occupation's own skill; groups are not skills
+    assert show_skills(hier, known) == {"manage time"}
+    assert show_skills(hier, known, groups=["group:ict"]) == {"SQL"}
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "taxonomy" / "esco-v1.1.1").is_dir(),
+                    reason=f"the official ESCO export is not under {SHARED_DATA}")
+def test_show_skills_on_the_official_esco_hierarchy() -> None:
+    from skillmatch.taxonomy.load import load_official
+
+    dim, hier = load_official(SHARED_DATA)
+    shown = show_skills(hier, set(dim["skill_id"]))
+    labels = set(dim.loc[dim["skill_id"].isin(shown), "preferred_label"])
+    assert {"communication", "attend to detail", "manage time", "work independently", "solve problems",
+            "think analytically", "lead others"} <= labels
+    # languages, digital and occupational skills, and narrower skills of a soft one are learned
+    assert not labels & {"English", "SQL", "Python (computer programming)", "customer service", "accounting",
+                         "work in textile manufacturing teams", "use spreadsheets software"}
+    assert 50 <= len(shown) <= 100

@@ -89,17 +89,39 @@ def _western(data: bytes, guessed: str) -> bool:
     return latin({c for c in _cp1252(data) if ord(c) > 127})
 
 
+# the characters cp1252 (Latin-1 for the five bytes cp1252 leaves undefined) reads the bytes 0x80-0xFF as
+_BYTE_OF = {bytes([b]).decode("cp1252", errors="ignore") or chr(b): b for b in range(0x80, 0x100)}
+_CONT = "".join(c for c, b in _BYTE_OF.items() if b < 0xC0)  # UTF-8 continuation bytes
+# one or more UTF-8 sequences read byte by byte: a lead byte and as many continuation bytes as it announces
+_MOJIBAKE_RUN = re.compile(f"(?:[\u00c2-\u00df][{_CONT}]|[\u00e0-\u00ef][{_CONT}]{{2}}|[\u00f0-\u00f4][{_CONT}]{{3}})+")
+# U+FF0D (fullwidth hyphen, EF BC 8D) read as cp1252 loses its third byte, undefined there: "\u00ef\u00bc" is all that
+# is left, always before a zero-width space in the shared resumes ("Company Name", it, "City"; between two dates)
+_LOST_FULLWIDTH_HYPHEN = "\u00ef\u00bc\u200b"
+# a no-break space (C2 A0) whose second byte became a plain space: the "\u00c2" left before a space or a line end
+_LOST_NBSP = re.compile("\u00c2(?=[ \t\n]|$)")
+
+
+def _repair_run(m: re.Match[str]) -> str:
+    try:
+        return bytes(_BYTE_OF[c] for c in m.group(0)).decode("utf-8")
+    except UnicodeDecodeError:
+        return m.group(0)
+
+
 def fix_mojibake(text: str) -> str:
-    """Repair UTF-8 text that was once decoded as cp1252/Latin-1 ("CafÃ©" -> "Café"); other text is unchanged."""
-    if not text or not _MOJIBAKE.search(text):
+    """Repair UTF-8 text that was once decoded as cp1252/Latin-1 ("Caf\u00c3\u00a9" -> "Caf\u00e9", a bullet read as
+    "\u00e2\u20ac\u00a2" -> "\u2022"); other text is unchanged. The whole text at once where it allows it, else each run
+    of mojibake on its own (a text mixing repaired and broken parts, or holding characters cp1252 has no byte for,
+    like the zero-width space), and the two traces the shared resumes keep of characters that lost a byte (above)."""
+    if not text or not (_MOJIBAKE.search(text) or _LOST_FULLWIDTH_HYPHEN in text or _LOST_NBSP.search(text)):
         return text
     for enc in ("cp1252", "latin-1"):
         try:
-            fixed = text.encode(enc).decode("utf-8")
+            return text.encode(enc).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        return fixed
-    return text
+    text = _MOJIBAKE_RUN.sub(_repair_run, text.replace(_LOST_FULLWIDTH_HYPHEN, "\uff0d"))
+    return _LOST_NBSP.sub("", text)
 
 
 def looks_like_html(text: str) -> bool:

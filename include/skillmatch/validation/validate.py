@@ -17,7 +17,7 @@ import pandas as pd
 
 from skillmatch.config import PROJECT_ROOT, Settings
 from skillmatch.lake import read_parquet, sha256_text, utcnow, write_parquet_atomic
-from skillmatch.sources.normalize import unglue_lines
+from skillmatch.sources.normalize import fix_mojibake, unglue_lines
 from skillmatch.validation.language import is_english
 from skillmatch.validation.pii import candidate_id, pseudonym_key, redact_contacts
 
@@ -279,7 +279,9 @@ def validate_resumes(settings: Settings, run_id: str) -> dict[str, int]:
     key = pseudonym_key(settings.data_dir)
     df = bronze.drop(columns=[c for c in ["ingest_date"] if c in bronze.columns]).copy()
     df["candidate_id"] = [candidate_id(key, s, f) for s, f in zip(df["source"], df["source_file"])]
-    df["text"] = df["raw_text"].map(lambda t: redact_contacts(str(t or "")))
+    # mojibake repaired first (the shared PDFs carry "\u00e2\u20ac\u00a2" for bullets, a stray "\u00c2" after words),
+    # then contact details redacted
+    df["text"] = df["raw_text"].map(lambda t: redact_contacts(fix_mojibake(str(t or ""))))
     # raw text and the file path stay in bronze: silver and everything downstream carry the pseudonym only
     df = df.drop(columns=["raw_text", "source_file"])
     sections = [split_sections(t) for t in df["text"]]

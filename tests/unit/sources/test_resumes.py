@@ -441,3 +441,47 @@ def test_years_of_experience_run_to_the_document_date_not_today(tmp_path: Path, 
     since = (date.today() - date(2016, 9, 1)).days / 365.25
     assert years["dated.pdf"] == pytest.approx(4.9, abs=0.1)
     assert years["undated.pdf"] == pytest.approx(since, abs=0.1)
+
+
+@pytest.mark.parametrize("broken, fixed", [
+    ("\u00e2\u20ac\u00a2 Sales Analysis\u200b", "\u2022 Sales Analysis\u200b"),  # a bullet; the zero-width space stays
+    ("Staff Accountant , 10/2014 \u00ef\u00bc\u200b 10/2019", "Staff Accountant , 10/2014 \uff0d 10/2019"),
+    ("Managed budgets.\u00c2 Led audits\u00c2\nCaf\u00c3\u00a9 \u00e2\u20ac\u201c owner", "Managed budgets. Led audits\nCaf\u00e9 \u2013 owner"),
+    ("NI\u00d1O a\u00f1o \u00dcber 5\u20ac", "NI\u00d1O a\u00f1o \u00dcber 5\u20ac"),  # real accents and signs: unchanged
+])
+def test_mojibake_in_resume_text_is_repaired_run_by_run(broken: str, fixed: str) -> None:
+    from skillmatch.sources.normalize import fix_mojibake
+
+    assert fix_mojibake(broken) == fixed
+
+
+def test_validated_resume_text_has_its_mojibake_repaired_before_redaction(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest + validate of a TXT resume carrying the shared PDFs' mojibake: silver holds the repaired text, and the
+    e-mail address the broken bytes were glued to is still redacted."""
+    from skillmatch.config import load_settings
+    from skillmatch.lake import read_parquet
+    from skillmatch.sources.ingest import ingest_resumes
+    from skillmatch.validation.validate import validate_resumes
+
+    folder = tmp_path / "resumes" / "ACCOUNTANT"
+    folder.mkdir(parents=True)
+    text = ("STAFF ACCOUNTANT\nContact: \u00c2 jane.roe@example.com\u00c2 \nSkills\n\u00e2\u20ac\u00a2 Sales Analysis\n"
+            "\u00e2\u20ac\u00a2 Cognos\nExperience\nStaff Accountant , 10/2014 \u00ef\u00bc\u200b 10/2019\n"
+            "Company Name \u00ef\u00bc\u200b City , State\nPrepared monthly reconciliations.\u00c2 \n"
+            "Reconciled the general ledger, prepared financial statements and supported the annual external audit.\n")
+    _write(folder / "moji.txt", text.encode("utf-8"))
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"postings: []\nresumes:\n  - name: cv\n    kind: resume_folder\n    path: {tmp_path / 'resumes'}\n")
+    monkeypatch.setenv("SKILLMATCH_SOURCES_CONFIG", str(config))
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "1")
+    settings = load_settings()
+    ingest_resumes(settings, "r1")
+    validate_resumes(settings, "v1")
+    [silver] = read_parquet(settings.lake("silver", "resumes.parquet"))["text"]
+    assert "\u2022 Sales Analysis\n\u2022 Cognos" in silver and "10/2014 \uff0d 10/2019" in silver
+    assert not any(c in silver for c in "\u00c2\u00e2\u00ef") and "jane.roe" not in silver and "example.com" not in silver
+    assert "Prepared monthly reconciliations. \n" in silver
+    [raw] = read_parquet(settings.lake("bronze", "resumes"))["raw_text"]
+    assert raw == text  # bronze keeps what the file said

@@ -184,8 +184,32 @@ def _encode_direct(model, texts: list[str], batch_size: int) -> np.ndarray:  # n
     return out.cpu().numpy()
 
 
-def split_sentences(text: str, max_len: int = 400) -> list[tuple[int, int]]:
-    """(start, end) character spans of sentences / bullet items, long ones cut at ``max_len``."""
+# a line a PDF wrapped mid-sentence or mid-item: it ends in no closing sign, and either in a word that needs what
+# follows ("reliable" / "transportation", "trial" / "balance account.", "... planning and" / "forecasting")...
+_CLOSED_LINE = tuple(",;.:!?)]")
+_OPEN_TAIL = re.compile(r"(?i)(?:\b(?:and|or|of|for|with|to|in|the|a|an|on|at|by|as|including)|&)$")
+
+
+def join_wrapped_lines(text: str, spans: list[tuple[int, int]], max_len: int = 400) -> list[tuple[int, int]]:
+    """``spans`` (:func:`split_sentences`) with each line a PDF wrapped joined to the next: the two are one line
+    break apart, the first ends in no closing sign and either in an open word (and, of, for, with, &...) or the
+    next begins in lower case; the joined span keeps the line break inside it and stays within ``max_len``."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out:
+            ps, pe = out[-1]
+            gap = text[pe:s]
+            if (gap.count("\n") == 1 and not gap.strip() and not text[ps:pe].endswith(_CLOSED_LINE)
+                    and e - ps <= max_len and (text[s].islower() or _OPEN_TAIL.search(text[ps:pe]))):
+                out[-1] = (ps, e)
+                continue
+        out.append((s, e))
+    return out
+
+
+def split_sentences(text: str, max_len: int = 400, join_wrapped: bool = False) -> list[tuple[int, int]]:
+    """(start, end) character spans of sentences / bullet items, long ones cut at ``max_len``; with
+    ``join_wrapped``, lines a PDF wrapped are joined first (:func:`join_wrapped_lines`)."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in list(_SENT_SPLIT.finditer(text)) + [None]:
@@ -203,7 +227,7 @@ def split_sentences(text: str, max_len: int = 400) -> list[tuple[int, int]]:
         if e - s >= 3:
             spans.append((s, e))
         pos = m.end() if m else len(text)
-    return spans
+    return join_wrapped_lines(text, spans, max_len) if join_wrapped else spans
 
 
 def label_embeddings(labels: list[str], cache_file: Path, device: str = "auto") -> np.ndarray:

@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 MENTION_COLUMNS = ["doc_id", "skill_id", "preferred_label", "surface_form", "char_start", "char_end",
                    "sentence_index", "score", "method", "mention_count", "mention_starts"]
 _DERIVED = {"preferred_label", "mention_count", "mention_starts"}  # filled in after the raw mentions
-EXTRACTOR_VERSION = "alias+tagger+minilm-linker-v4"  # v3: facts carry mention_starts; v4: tagging by chars
+# v3: facts carry mention_starts; v4: tagging by chars; v5: resume lines a PDF wrapped are joined into one sentence
+EXTRACTOR_VERSION = "alias+tagger+minilm-linker-v5"
 METHOD_RANK = {"alias": 0, "tagger+linker": 1, "sentence-linker": 2}
 # An employer's equal-opportunity, accommodation and E-Verify statements: words like "pregnancy", "genetic
 # information" or "application process" there are not requirements of the job. Postings only: in a resume the same
@@ -286,7 +287,7 @@ def _overlaps(row: dict[str, object], regions: list[tuple[int, int]]) -> bool:
 def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, whole_text: bool = False,
                      link_sentences: bool = True, caches: TextCaches | None = None,
                      skip_boilerplate: bool = False, tag_chars: int | None = None,
-                     tag_listed: int = 0) -> tuple[pd.DataFrame, np.ndarray | None]:
+                     tag_listed: int = 0, join_wrapped: bool = False) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Every skill mention of ``docs`` (columns doc_id, text), one per span; returns (mentions, doc embeddings).
 
     Doc embeddings are the normalised mean of the first ``max_sentences_per_doc`` sentence embeddings. The tagger
@@ -297,7 +298,9 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, 
     no ``sentence-linker`` mention, and None for the embeddings. With
     ``caches``, texts an earlier run encoded or tagged are served from them (the nightly stage). With
     ``skip_boilerplate`` (postings), no mention overlaps :func:`boilerplate_regions` (a sentence linked as a whole
-    overlaps them when it holds one); those sentences still count in the document embedding.
+    overlaps them when it holds one); those sentences still count in the document embedding. With ``join_wrapped``
+    (resumes, whose PDFs wrap lines mid-item: "trial" / "balance account."), such lines are one sentence
+    (:func:`skillmatch.extraction.encoder.join_wrapped_lines`).
     """
     t0 = time.time()
     rows: list[dict[str, object]] = []
@@ -306,7 +309,7 @@ def extract_mentions(docs: pd.DataFrame, index: SkillIndex, settings: Settings, 
     sentences: list[list[tuple[int, int]]] = []
     skipped: dict[str, list[tuple[int, int]]] = {}
     for doc_id, text in zip(doc_ids, texts):
-        spans = split_sentences(text)
+        spans = split_sentences(text, join_wrapped=join_wrapped)
         sentences.append(spans)
         if skip_boilerplate and (regions := boilerplate_regions(text, spans)):
             skipped[doc_id] = regions
@@ -350,7 +353,8 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
     ``postings``: the documents are job postings, whose employer boilerplate holds no requirement."""
     mentions, doc_emb = extract_mentions(docs, index, settings, caches=caches, skip_boilerplate=postings,
                                          tag_chars=settings.max_tagged_chars_per_posting if postings else None,
-                                         tag_listed=0 if postings else settings.max_tagged_list_chars_per_resume)
+                                         tag_listed=0 if postings else settings.max_tagged_list_chars_per_resume,
+                                         join_wrapped=not postings)
     tagged = mentions["method"] == "tagger+linker"
     keep = ~tagged | (mentions["score"] >= settings.link_threshold)
     keep[tagged & keep] = plausible_links(mentions[tagged & keep], index)

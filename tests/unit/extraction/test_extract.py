@@ -224,6 +224,21 @@ def test_split_sentences_cuts_long_text_at_max_len() -> None:
     assert " ".join(default).split() == words
 
 
+def test_split_sentences_joins_the_lines_a_pdf_wrapped() -> None:
+    # lines of the shared resume PDFs: an item wrapped mid-way, a sentence wrapped after an open word; list lines
+    # that close on a comma, bullets and a capitalised next line stay apart
+    text = ("Skills\nDrivers License, insurance, reliable\ntransportation\nGeneral ledger, trial\nbalance account.\n"
+            "Budgeting and\nForecasting\nExcel,\nWord\nPrepared reports • Audited\naccounts\nUniversity of Phoenix\n"
+            "City , State\nManaged the\n\nbudget")
+    assert _parts(text, join_wrapped=True) == [
+        "Skills", "Drivers License, insurance, reliable\ntransportation", "General ledger, trial\nbalance account.",
+        "Budgeting and\nForecasting", "Excel,", "Word", "Prepared reports", "Audited\naccounts",
+        "University of Phoenix", "City , State", "Managed the", "budget"]  # a blank line is a paragraph break
+    assert "transportation" in _parts(text) and "Drivers License, insurance, reliable" in _parts(text)  # off by default
+    # a join never makes a span longer than max_len
+    assert _parts("aaaa bbbb and\ncccc dddd", max_len=15, join_wrapped=True) == ["aaaa bbbb and", "cccc dddd"]
+
+
 def test_split_sentences_hard_cut_without_spaces() -> None:
     parts = _parts("x" * 120, max_len=50)
     assert len(parts) == 3

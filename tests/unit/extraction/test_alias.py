@@ -271,6 +271,20 @@ def test_aws_is_the_cloud_platform() -> None:
     assert _hits(AliasMatcher(dim, curation={}), "Experience with AWS") == []  # no taxonomy name is the word
 
 
+def test_problem_solving_is_the_transversal_skill_not_troubleshooting() -> None:
+    """ESCO lists "problem solve" and "solve problems" as alt labels of troubleshoot too; the curated forms of problem
+    solving name the transversal skill, and troubleshoot stays troubleshoot."""
+    solve, trouble = "http://data.europa.eu/esco/skill/adc6dc11-3376-467b-96c5-9b0a21edc869", "esco:troubleshoot"
+    dim = pd.DataFrame([(solve, "solve problems", ["problem-solving skills"], "esco"),
+                        (trouble, "troubleshoot", ["problem solve", "solve problems", "troubleshooting"], "esco")],
+                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    text = "Problem solving, a problem-solving mindset; a problem solver who can problem solve. Troubleshoot PCs."
+    assert _hits(AliasMatcher(dim), text) == [("Problem solving", solve), ("problem-solving", solve),
+                                             ("problem solver", solve), ("problem solve", solve),
+                                             ("Troubleshoot", trouble)]
+    assert ("problem solve", trouble) in _hits(AliasMatcher(dim, curation={}), text)  # ESCO's own alt label
+
+
 def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only
     as a skill (the shipped curation file)."""

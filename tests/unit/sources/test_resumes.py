@@ -401,6 +401,23 @@ def test_document_date_from_pdf_and_docx_metadata(tmp_path: Path) -> None:
     assert resumes.document_date(_write(tmp_path / "bad.pdf", b"%PDF-1.4\nnot a pdf")) is None
 
 
+def _ingest_and_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202 - Settings
+    """Ingest + validate the resume folder ``tmp_path / "resumes"`` into the lake ``tmp_path / "lake"``."""
+    from skillmatch.config import load_settings
+    from skillmatch.sources.ingest import ingest_resumes
+    from skillmatch.validation.validate import validate_resumes
+
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"postings: []\nresumes:\n  - name: cv\n    kind: resume_folder\n    path: {tmp_path / 'resumes'}\n")
+    monkeypatch.setenv("SKILLMATCH_SOURCES_CONFIG", str(config))
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "1")
+    settings = load_settings()
+    ingest_resumes(settings, "r1")
+    validate_resumes(settings, "v1")
+    return settings
+
+
 def test_years_of_experience_run_to_the_document_date_not_today(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                  ) -> None:
     """Ingest + validate of a 2021 PDF: "09/2016 to Current" is about 4.9 years, however late it is read; the same
@@ -409,10 +426,7 @@ def test_years_of_experience_run_to_the_document_date_not_today(tmp_path: Path, 
 
     from pypdf import PdfReader, PdfWriter
 
-    from skillmatch.config import load_settings
     from skillmatch.lake import read_parquet
-    from skillmatch.sources.ingest import ingest_resumes
-    from skillmatch.validation.validate import validate_resumes
 
     folder = tmp_path / "resumes" / "TEACHER"
     folder.mkdir(parents=True)
@@ -423,15 +437,7 @@ def test_years_of_experience_run_to_the_document_date_not_today(tmp_path: Path, 
     writer.add_metadata({"/CreationDate": "D:20210808153420+05'30'"})
     writer.write(folder / "dated.pdf")
     _write(folder / "undated.pdf", _text_pdf([*lines, "Coached the school science olympiad team."]))
-    config = tmp_path / "sources.yaml"
-    config.write_text("postings: []\nresumes:\n  - name: cv\n    kind: resume_folder\n"
-                      f"    path: {tmp_path / 'resumes'}\n")
-    monkeypatch.setenv("SKILLMATCH_SOURCES_CONFIG", str(config))
-    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
-    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "1")
-    settings = load_settings()
-    ingest_resumes(settings, "r1")
-    validate_resumes(settings, "v1")
+    settings = _ingest_and_validate(tmp_path, monkeypatch)
     bronze = read_parquet(settings.lake("bronze", "resumes"))
     made = dict(zip(bronze["source_file"].map(lambda f: Path(f).name), bronze["document_date"]))
     assert str(made["dated.pdf"])[:10] == "2021-08-08" and str(made["undated.pdf"]) in {"NaT", "None"}
@@ -459,10 +465,7 @@ def test_validated_resume_text_has_its_mojibake_repaired_before_redaction(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Ingest + validate of a TXT resume carrying the shared PDFs' mojibake: silver holds the repaired text, and the
     e-mail address the broken bytes were glued to is still redacted."""
-    from skillmatch.config import load_settings
     from skillmatch.lake import read_parquet
-    from skillmatch.sources.ingest import ingest_resumes
-    from skillmatch.validation.validate import validate_resumes
 
     folder = tmp_path / "resumes" / "ACCOUNTANT"
     folder.mkdir(parents=True)
@@ -471,14 +474,7 @@ def test_validated_resume_text_has_its_mojibake_repaired_before_redaction(tmp_pa
             "Company Name \u00ef\u00bc\u200b City , State\nPrepared monthly reconciliations.\u00c2 \n"
             "Reconciled the general ledger, prepared financial statements and supported the annual external audit.\n")
     _write(folder / "moji.txt", text.encode("utf-8"))
-    config = tmp_path / "sources.yaml"
-    config.write_text(f"postings: []\nresumes:\n  - name: cv\n    kind: resume_folder\n    path: {tmp_path / 'resumes'}\n")
-    monkeypatch.setenv("SKILLMATCH_SOURCES_CONFIG", str(config))
-    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
-    monkeypatch.setenv("SKILLMATCH_DQ_MAX_INVALID_SHARE", "1")
-    settings = load_settings()
-    ingest_resumes(settings, "r1")
-    validate_resumes(settings, "v1")
+    settings = _ingest_and_validate(tmp_path, monkeypatch)
     [silver] = read_parquet(settings.lake("silver", "resumes.parquet"))["text"]
     assert "\u2022 Sales Analysis\n\u2022 Cognos" in silver and "10/2014 \uff0d 10/2019" in silver
     assert not any(c in silver for c in "\u00c2\u00e2\u00ef") and "jane.roe" not in silver and "example.com" not in silver

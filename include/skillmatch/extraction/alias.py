@@ -158,6 +158,11 @@ class AliasMatcher:
             self._automaton.add_word(key, (key, surf))
         self._automaton.make_automaton()
 
+    def owner(self, form: str) -> str | None:
+        """The skill id the matcher gives a surface form (lowercased), or None where it does not look for it."""
+        surf = self.surfaces.get(_fold(form.strip()))
+        return None if surf is None else surf.skill_id
+
     def find(self, text: str) -> list[tuple[int, int, Surface]]:
         """Non-overlapping (start, end, surface) hits, leftmost-longest, on word boundaries."""
         if not text or not self.surfaces:

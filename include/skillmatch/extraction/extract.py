@@ -181,18 +181,25 @@ class SkillIndex:
         return self.__dict__["_name_words"]
 
     def _names(self) -> tuple[list[int], list[str], list[bool]]:
-        """(owning concept row, name, whether the alias matcher looks for it) of every distinct preferred label and
-        alias of each concept, label first (0.6 s for the 108k names of ESCO + O*NET: computed once per index)."""
+        """(owning concept row, name, whether the alias matcher looks for it *for this concept*) of every distinct
+        preferred label and alias of each concept, label first (computed once per index).
+
+        A name several concepts share (760 of the names the matcher keeps; "supply chain management" is a preferred
+        label and an alt label of manage supplies) is kept only for the concept the matcher gives it (preferred
+        labels first): the span linker scored every owner alike, so the tie fell to whichever came first, and a span
+        and the same words found verbatim could name two concepts."""
         if "_names_cache" not in self.__dict__:
             curation = load_curation()
+            matcher = self.matcher
             owner, texts, keep = [], [], []
-            for i, (lbl, aliases, src) in enumerate(zip(self.dim_skill["preferred_label"], self.dim_skill["aliases"],
-                                                        self.dim_skill["taxonomy_source"])):
+            for i, (sid, lbl, aliases, src) in enumerate(zip(self.dim_skill["skill_id"], self.dim_skill["preferred_label"],
+                                                             self.dim_skill["aliases"], self.dim_skill["taxonomy_source"])):
                 names = dict.fromkeys([str(lbl)] + [str(a) for a in (aliases if aliases is not None else [])])
                 owner.extend([i] * len(names))
                 texts.extend(names)
                 first, rest = (0, 3) if src == "esco" else (2, 4)  # is_name's priorities: label, then aliases
-                keep.extend(is_name(n, first if j == 0 else rest, curation) for j, n in enumerate(names))
+                keep.extend(is_name(n, first if j == 0 else rest, curation) and matcher.owner(n) == sid
+                            for j, n in enumerate(names))
             self.__dict__["_names_cache"] = (owner, texts, keep)
         return self.__dict__["_names_cache"]
 
@@ -361,8 +368,9 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
     return _dedupe(mentions[keep])[MENTION_COLUMNS], doc_emb
 
 
-LINK_RULES = ("span-link-rules-v2: curated surfaces; one-word spans: a name word begins with its stem, or >= 0.95; "
-              "degrees: linked by their field, no fact without one; named cores: the first of coordinated ones")
+LINK_RULES = ("span-link-rules-v3: curated surfaces; one-word spans: a name word begins with its stem, or >= 0.95; "
+              "degrees: linked by their field, no fact without one; named cores: the first of coordinated ones; "
+              "a shared name: the matcher's owner only")
 _NEAR_EXACT = 0.95
 _STEM = 5
 _WORDS = re.compile(r"[^\W_]+")

@@ -358,6 +358,9 @@ def _link_dim_skill() -> pd.DataFrame:
         ("onet-tech:microsoft-excel", "Microsoft Excel", []),  # and its "Excel" (capitalised)
         ("onet-tech:pandas", "pandas", []),  # a product name, matched as written
         ("esco:cyber-security", "cyber security", []),
+        # one name, two concepts: ESCO files "supply chain management" as manage supplies' alt label too
+        ("esco:manage-supplies", "manage supplies", ["supply chain management", "manage supply"]),
+        ("esco:supply-chain-management", "supply chain management", []),
     ]
     return pd.DataFrame([(sid, label, aliases, "knowledge", None, "", sid.split(":")[0], False, False, "test-1")
                          for sid, label, aliases in rows], columns=DIM_SKILL_COLUMNS)
@@ -372,13 +375,27 @@ def test_span_linker_reaches_only_names_the_alias_matcher_looks_for(link_index: 
     names, owner = link_index.surface_emb
     labels = link_index.dim_skill["preferred_label"].tolist()
     zero = np.flatnonzero(~names.any(axis=1))
-    # the one-word lowercase ESCO alt labels, which the matcher leaves out as noise, and nothing else
-    assert sorted(labels[owner[i]] for i in zero) == ["mathematics", "packaging engineering", "think creatively"]
+    # the one-word lowercase ESCO alt labels, which the matcher leaves out as noise, and a name another concept
+    # holds as its preferred label (the matcher gives it to that one), and nothing else
+    assert sorted(labels[owner[i]] for i in zero) == ["manage supplies", "mathematics", "packaging engineering",
+                                                      "think creatively"]
     scores, idx = link_index.rank(encode(["Engineering", "design"], "cpu"), top_k=1, by_surface=True)
     linked = [labels[i] for i in idx[:, 0]]
     assert linked[0] == "engineering principles"  # was packaging engineering, at 1.0, through its alt label
     assert linked[1] != "think creatively" or scores[1, 0] < 0.95
     assert (scores[:, 0] < 0.99).all()
+
+
+def test_a_shared_name_links_spans_to_the_concept_the_alias_matcher_gives_it(link_index: SkillIndex) -> None:
+    """Both concepts scored 1.0 on "supply chain management" and the tie fell to the first row: manage supplies
+    took "supply chain" in 24 postings where the same words written in full were supply chain management."""
+    labels = link_index.dim_skill["preferred_label"].tolist()
+    assert labels[link_index.dim_skill["skill_id"].tolist().index(
+        link_index.matcher.owner("Supply Chain Management"))] == "supply chain management"
+    scores, idx = link_index.rank(encode(["supply chain", "supply chain management", "manage supply"], "cpu"),
+                                  top_k=1, by_surface=True)
+    assert [labels[i] for i in idx[:, 0]] == ["supply chain management", "supply chain management", "manage supplies"]
+    assert scores[1, 0] > 0.99 and scores[2, 0] > 0.99
 
 
 def test_one_word_span_links_need_a_shared_stem_and_curated_forms_stay_the_matchers_call(

@@ -46,15 +46,15 @@ _DERIVED = {"preferred_label", "mention_count", "mention_starts"}  # filled in a
 # v3: facts carry mention_starts; v4: tagging by chars; v5: resume lines a PDF wrapped are joined into one sentence
 EXTRACTOR_VERSION = "alias+tagger+minilm-linker-v5"
 METHOD_RANK = {"alias": 0, "tagger+linker": 1, "sentence-linker": 2}
-# An employer's equal-opportunity, accommodation and E-Verify statements: words like "pregnancy", "genetic
-# information" or "application process" there are not requirements of the job. Postings only: in a resume the same
-# words describe HR work ("maintained the affirmative action plan"), and a posting asking for knowledge of EEO law
-# says so in words this does not match.
+# An employer's equal-opportunity, accommodation (Rehabilitation Act), E-Verify and pay-transparency statements: words
+# like "pregnancy", "genetic information", "application process" or "furnish information" there are not requirements
+# of the job. Postings only: in a resume the same words describe HR work ("maintained the affirmative action plan"),
+# and a posting asking for knowledge of EEO law says so in words this does not match.
 POSTING_BOILERPLATE = re.compile(
     r"(?i)\bequal (employment )?opportunity( ?/ ?affirmative action)? employer|without regard to|"
     r"regardless of (their )?(race|colou?r|age|sex|gender|religion|national)|national origin|gender identity|"
     r"sexual orientation|protected veteran|veteran status|genetic information|reasonable accommodation|"
-    r"\be-verify\b")
+    r"\be-verify\b|rehabilitation act\b|legal duty to furnish information")
 _CLAUSE_END = re.compile(r"[.!?]")
 
 
@@ -368,13 +368,14 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
     return _dedupe(mentions[keep])[MENTION_COLUMNS], doc_emb
 
 
-LINK_RULES = ("span-link-rules-v3: curated surfaces; one-word spans: a name word begins with its stem, or >= 0.95; "
-              "degrees: linked by their field, no fact without one; named cores: the first of coordinated ones; "
-              "a shared name: the matcher's owner only")
+LINK_RULES = ("span-link-rules-v4: curated surfaces, read without a dangling conjunction; one-word spans: a name word "
+              "begins with its stem, or >= 0.95; degrees: linked by their field, no fact without one; named cores: the "
+              "first of coordinated ones; a shared name: the matcher's owner only")
 _NEAR_EXACT = 0.95
 _STEM = 5
 _WORDS = re.compile(r"[^\W_]+")
 _EDGE_PUNCT = " \t,.;:!?()[]{}\"'"
+_DANGLING_JOINER = re.compile(r"(?i)\s+(?:and|or|&)$")
 
 
 def plausible_links(spans: pd.DataFrame, index: SkillIndex) -> np.ndarray:
@@ -385,6 +386,8 @@ def plausible_links(spans: pd.DataFrame, index: SkillIndex) -> np.ndarray:
       matcher turned it down there (wrong case: "excel at"; no cue: "Chef" in a kitchen, "Pig" on a farm), so the
       span's embedding must not link it; a blocked form ("Word", "Teams") links to nothing. Other names keep their
       embedding link when the matcher skipped them for case alone ("Pandas" for the product "pandas").
+    - A span is read without a conjunction it ends on, where the tagger cut a coordination ("Retail and": a blocked
+      bare word, it had reached the O*NET product The Retail Solution).
     - A one-word span's embedding carries little context ("Terraform" reached "TERRASCIENCES TerraStation",
       "LLMs" "learning management systems", "interpersonal" "intermodalism"): its link needs a word of one of the
       concept's names to begin with the stem of one of the span's words (:func:`_stem`: "Math" -> mathematics,
@@ -399,7 +402,7 @@ def plausible_links(spans: pd.DataFrame, index: SkillIndex) -> np.ndarray:
     words = index.name_words
     out = []
     for surface, skill_id, score in zip(spans["surface_form"], spans["skill_id"], spans["score"]):
-        text = str(surface).strip(_EDGE_PUNCT)
+        text = _DANGLING_JOINER.sub("", str(surface).strip(_EDGE_PUNCT)).strip(_EDGE_PUNCT)  # "retail and"
         key = text.lower()
         if key in curation and (curation[key].action == "block" or key in looked_for):
             out.append(False)

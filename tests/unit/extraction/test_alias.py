@@ -285,6 +285,35 @@ def test_problem_solving_is_the_transversal_skill_not_troubleshooting() -> None:
     assert ("problem solve", trouble) in _hits(AliasMatcher(dim, curation={}), text)  # ESCO's own alt label
 
 
+def test_esco_alt_labels_that_name_another_skill_and_perk_words() -> None:
+    """ESCO files "work in team" under work in textile manufacturing teams and "communicate efficiently and
+    effectively" under communicate in an outdoor setting: the curated forms name work in teams and communication.
+    "retail participants" and "financial data" (alt labels of market participants and economics) are no names;
+    philosophy and yoga need a cue (postings' company philosophy and on-site yoga classes are not skills)."""
+    teams, comm = ("http://data.europa.eu/esco/skill/60c78287-22eb-4103-9c8c-28deaa460da0",
+                   "http://data.europa.eu/esco/skill/15d76317-c71a-4fa2-aadc-2ecc34e627b7")
+    rows = [(teams, "work in teams", ["teamwork"], "esco"),
+            ("esco:textile-teams", "work in textile manufacturing teams", ["work in team"], "esco"),
+            (comm, "communication", ["communicating"], "esco"),
+            ("esco:outdoor", "communicate in an outdoor setting", ["communicate efficiently and effectively"], "esco"),
+            ("esco:market-participants", "market participants", ["retail participants"], "esco"),
+            ("esco:economics", "economics", ["financial data"], "esco"),
+            ("esco:philosophy", "philosophy", [], "esco"), ("esco:yoga", "yoga", [], "esco")]
+    dim = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    text = "Able to work in team, communicate efficiently and effectively and communicate effectively."
+    assert _hits(m, text) == [("work in team", teams), ("communicate efficiently and effectively", comm),
+                              ("communicate effectively", comm)]
+    assert _hits(AliasMatcher(dim, curation={}), text) == [  # ESCO's own alt labels
+        ("work in team", "esco:textile-teams"), ("communicate efficiently and effectively", "esco:outdoor")]
+    assert _hits(m, "Sell to retail participants; analyse financial data; economics.") == [
+        ("economics", "esco:economics")]
+    assert _hits(m, "We have an employee-first philosophy. Our Hiring Philosophy:") == []
+    assert _hits(m, "BA in Philosophy, 2014") == [("Philosophy", "esco:philosophy")]
+    assert _hits(m, "Free on-site yoga classes, gym memberships.") == []
+    assert _hits(m, "Certified yoga instructor (RYT 200).") == [("yoga", "esco:yoga")]
+
+
 def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only
     as a skill (the shipped curation file)."""

@@ -286,6 +286,10 @@ def test_posting_boilerplate_holds_no_requirement(index: SkillIndex, settings: S
     docs2 = pd.DataFrame({"doc_id": ["p2"], "text": [text2]})
     assert set(extract_documents(docs2, index, settings, postings=True)[0]["skill_id"]) == {"esco:sql"}
     assert set(extract_documents(docs2, index, settings)[0]["skill_id"]) == {"esco:sql", "onet:kubernetes"}
+    text3 = "Python daily. Section 503 of the Rehabilitation Act of 1973 covers SQL rehabilitation."
+    assert [text3[a:b] for a, b in boilerplate_regions(text3, split_sentences(text3))] == [text3[14:]]
+    text4 = "SQL daily. We will not discriminate, consistent with the legal duty to furnish information."
+    assert [text4[a:b] for a, b in boilerplate_regions(text4, split_sentences(text4))] == [text4[11:]]
 
 
 def test_rules_digest_is_in_the_model_version(index: SkillIndex, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -350,6 +354,7 @@ def _link_dim_skill() -> pd.DataFrame:
         ("esco:engineering-principles", "engineering principles", ["engineering basics"]),
         ("esco:think-creatively", "think creatively", ["design", "creative thinking"]),
         ("onet:terrastation", "TERRASCIENCES TerraStation", []),
+        ("onet:retail-solution", "The Retail Solution", []),
         ("onet:aws", "Amazon Web Services AWS software", ["Amazon Web Services"]),
         ("esco:mathematics", "mathematics", ["maths"]),
         ("esco:show-initiative", "show initiative", ["self starter"]),
@@ -414,6 +419,9 @@ def test_one_word_span_links_need_a_shared_stem_and_curated_forms_stay_the_match
         ("excel", "onet-tech:microsoft-excel", 0.97, False),  # "excel at"
         ("Word", "esco:think-creatively", 0.69, False),  # blocked outright
         ("Engineering", "esco:engineering-principles", 0.85, False),  # a bare field name: blocked
+        ("retail", "onet:retail-solution", 0.80, False),  # a bare industry name: blocked, not a POS product
+        ("Retail and", "onet:retail-solution", 0.76, False),  # the same, where the tagger cut a coordination
+        ("Pandas and", "onet-tech:pandas", 0.95, True),
         ("Pandas", "onet-tech:pandas", 1.0, True),  # the matcher skipped it for case alone: not curated
         ("Cybersecurity", "esco:cyber-security", 0.86, True),  # two name words joined
         ("LLMs", "esco:cyber-security", 0.69, False),

@@ -22,7 +22,8 @@ unlocks, so the path's priority never rises from one step to the next and the ex
 
 Skills to learn and skills to show. The soft skills of ESCO's thinking, self-management and social / communication
 groups (attend to detail, manage time, work independently, lead others...) and ISCED-F's personal skills and
-development (communication) are asked for by most postings and named by few resumes: a resume that does not name
+development (communication), and a short list of cross-sector skills filed under those (cooperate with colleagues,
+meet deadlines: :data:`SHOW_SKILLS`) are asked for by most postings and named by few resumes: a resume that does not name
 them does not say the candidate lacks them. They are not learning steps (``action = "learn"``, ranked first, at
 most ``max_steps``); up to ``max_show_steps`` of them follow as ``action = "show"``: "if you have it, say where you
 used it", ranked the same way and with the same expected gain. Priority and gain never rise within one action.
@@ -53,6 +54,17 @@ SHOW_GROUPS = {
     "http://data.europa.eu/esco/skill/552c4f35-a2d1-49c2-8fda-afe26695c44a":
         "social and communication skills and competences (T4)",
     "http://data.europa.eu/esco/isced-f/003": "personal skills and development (ISCED-F 003)",
+}
+# Cross-sector skills that read as soft but sit under a soft skill rather than a group, so SHOW_GROUPS does not
+# reach them; every narrower skill of a soft one would take in occupational ones too ("work in textile
+# manufacturing teams" under work in teams, "analyse big data" under think analytically), hence a list.
+SHOW_SKILLS = {
+    "http://data.europa.eu/esco/skill/082967d4-b94c-4305-aa13-35a6aa8c5c7c": "cooperate with colleagues",
+    "http://data.europa.eu/esco/skill/91abe492-18be-4cce-93c7-0dca07072363": "meet deadlines",
+    "http://data.europa.eu/esco/skill/0b144726-21c2-46ed-8d13-c03d27f61604": "perform multiple tasks at the same time",
+    "http://data.europa.eu/esco/skill/1258cc12-37bb-4a12-b219-9c3d6b294533": "work in an organised manner",
+    "http://data.europa.eu/esco/skill/1bb3a4b7-c0e4-434a-850d-0d2874a9c251": "exercise patience",
+    "http://data.europa.eu/esco/skill/d15f8745-28f8-4abf-a7b6-6cb8a304efd2": "tolerate stress",
 }
 
 
@@ -92,16 +104,21 @@ def broader_prerequisites(hierarchy: pd.DataFrame, known: set[str]) -> dict[str,
     return h.groupby("skill_id")["broader_id"].apply(set).to_dict()
 
 
-def show_skills(hierarchy: pd.DataFrame, known: set[str], groups: Iterable[str] = SHOW_GROUPS) -> set[str]:
+def show_skills(hierarchy: pd.DataFrame | None, known: set[str], groups: Iterable[str] = SHOW_GROUPS,
+                skills: Iterable[str] = SHOW_SKILLS) -> set[str]:
     """The skills in ``known`` filed directly under one of ``groups`` or their subgroups (group-to-group edges only:
-    "work in textile manufacturing teams", a narrower skill of "work in teams", stays a skill to learn)."""
+    "work in textile manufacturing teams", a narrower skill of "work in teams", stays a skill to learn), and the
+    listed ``skills`` (without a hierarchy, those alone)."""
+    listed = set(skills) & known
+    if hierarchy is None:
+        return listed
     edges = hierarchy[["skill_id", "broader_id"]]
     between_groups = edges[~edges["skill_id"].isin(known)]
     closure, frontier = set(groups), set(groups)
     while frontier:
         frontier = set(between_groups.loc[between_groups["broader_id"].isin(frontier), "skill_id"]) - closure
         closure |= frontier
-    return set(edges.loc[edges["skill_id"].isin(known) & edges["broader_id"].isin(closure), "skill_id"])
+    return listed | set(edges.loc[edges["skill_id"].isin(known) & edges["broader_id"].isin(closure), "skill_id"])
 
 
 def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, labels: dict[str, str],
@@ -254,12 +271,11 @@ def load_path_inputs(settings: Settings) -> PathInputs:
 
 
 def lake_show_skills(settings: Settings) -> set[str]:
-    """:func:`show_skills` of the lake's taxonomy (empty without its hierarchy, e.g. the offline fallback's)."""
+    """:func:`show_skills` of the lake's taxonomy (the listed skills alone without its hierarchy, e.g. the offline
+    fallback's)."""
     path = settings.lake("taxonomy", "dim_skill_hierarchy.parquet")
-    if not path.exists():
-        return set()
     dim = read_parquet(settings.lake("taxonomy", "dim_skill.parquet"), columns=["skill_id"])
-    return show_skills(read_parquet(path), set(dim["skill_id"]))
+    return show_skills(read_parquet(path) if path.exists() else None, set(dim["skill_id"]))
 
 
 def compute_learning_paths(settings: Settings) -> dict[str, int]:

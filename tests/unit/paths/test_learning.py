@@ -206,6 +206,9 @@ def test_show_skills_are_the_members_of_the_soft_skill_groups() -> None:
     # in a subgroup of T3; a narrower skill of it is an occupation's own skill; groups are not skills
     assert show_skills(hier, known) == {"manage time"}
     assert show_skills(hier, known, groups=["group:ict"]) == {"SQL"}
+    # and the listed skills, with a hierarchy or without one
+    assert show_skills(hier, known, skills=["textile teamwork", "unknown"]) == {"manage time", "textile teamwork"}
+    assert show_skills(None, known, skills=["textile teamwork"]) == {"textile teamwork"}
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "taxonomy" / "esco-v1.1.1").is_dir(),
@@ -217,7 +220,8 @@ def test_show_skills_on_the_official_esco_hierarchy() -> None:
     shown = show_skills(hier, set(dim["skill_id"]))
     labels = set(dim.loc[dim["skill_id"].isin(shown), "preferred_label"])
     assert {"communication", "attend to detail", "manage time", "work independently", "solve problems",
-            "think analytically", "lead others"} <= labels
+            "think analytically", "lead others", "cooperate with colleagues", "meet deadlines",
+            "perform multiple tasks at the same time"} <= labels
     # languages, digital and occupational skills, and narrower skills of a soft one are learned
     assert not labels & {"English", "SQL", "Python (computer programming)", "customer service", "accounting",
                          "work in textile manufacturing teams", "use spreadsheets software"}

@@ -180,6 +180,22 @@ class SkillIndex:
             self.__dict__["_name_words"] = {ids.iat[i]: tuple(dict.fromkeys(ws)) for i, ws in words.items()}
         return self.__dict__["_name_words"]
 
+    @property
+    def label_cues(self) -> dict[str, re.Pattern[str]]:
+        """skill id -> the context cue the curation file asks of the concept's own preferred label ("yoga" needs a
+        teaching or therapy cue, "philosophy" an academic one): a sentence linked to such a concept as a whole needs
+        the cue too ("Free on-site yoga classes and other wellness-focused activities" was yoga at 0.85)."""
+        if "_label_cues" not in self.__dict__:
+            curation = load_curation()
+            out = {}
+            for sid, label in zip(self.dim_skill["skill_id"], self.dim_skill["preferred_label"]):
+                rule = curation.get(str(label).strip().lower())
+                if rule is not None and rule.context is not None and rule.action.startswith("needs_context") \
+                        and self.matcher.owner(str(label)) == sid:
+                    out[sid] = rule.context
+            self.__dict__["_label_cues"] = out
+        return self.__dict__["_label_cues"]
+
     def _names(self) -> tuple[list[int], list[str], list[bool]]:
         """(owning concept row, name, whether the alias matcher looks for it *for this concept*) of every distinct
         preferred label and alias of each concept, label first (computed once per index).
@@ -370,7 +386,7 @@ def extract_documents(docs: pd.DataFrame, index: SkillIndex, settings: Settings,
 
 LINK_RULES = ("span-link-rules-v4: curated surfaces, read without a dangling conjunction; one-word spans: a name word "
               "begins with its stem, or >= 0.95; degrees: linked by their field, no fact without one; named cores: the "
-              "first of coordinated ones; a shared name: the matcher's owner only")
+              "first of coordinated ones; a shared name: the matcher's owner only; sentences: a cued label's cue")
 _NEAR_EXACT = 0.95
 _STEM = 5
 _WORDS = re.compile(r"[^\W_]+")
@@ -522,10 +538,12 @@ def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list
     scores, idx = index.rank(emb, top_k=1)
     linker, threshold = index.sentence_model  # a linker's own calibrated threshold, else the configured one
     threshold = threshold if linker is not None else settings.encoder_threshold
+    cues = index.label_cues
     for (d, si, s, e), u in zip(owner, inverse):
-        sc = scores[u, 0]
-        if sc >= threshold and len(texts[d][s:e].split()) >= 4:
-            rows.append({"doc_id": doc_ids[d], "skill_id": index.dim_skill["skill_id"].iat[int(idx[u, 0])],
+        sc, skill_id = scores[u, 0], index.dim_skill["skill_id"].iat[int(idx[u, 0])]
+        cue = cues.get(skill_id)
+        if sc >= threshold and len(texts[d][s:e].split()) >= 4 and (cue is None or cue.search(texts[d][s:e])):
+            rows.append({"doc_id": doc_ids[d], "skill_id": skill_id,
                          "surface_form": texts[d][s:e][:300], "char_start": s, "char_end": e,
                          "sentence_index": si, "score": round(float(sc), 4), "method": "sentence-linker"})
     return doc_emb, len(uniq)

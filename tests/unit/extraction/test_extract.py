@@ -154,6 +154,26 @@ def test_encoder_evidence_above_threshold(index: SkillIndex, settings: Settings)
     assert row["preferred_label"] == "bake bread"
 
 
+def test_a_sentence_linked_to_a_cued_label_needs_its_cue(settings: Settings) -> None:
+    """The curation file asks "yoga" for a teaching or therapy cue; a whole sentence the sentence linker takes to
+    yoga needs it too (postings list on-site yoga classes among their perks)."""
+    rows = [("esco:yoga", "yoga", ["yoga practice"], "knowledge", "sector-specific", "", "esco", False, False, "t-1"),
+            ("esco:bake-bread", "bake bread", [], "skill/competence", "sector-specific", "", "esco", False, False,
+             "t-1")]
+    index = SkillIndex(pd.DataFrame(rows, columns=DIM_SKILL_COLUMNS), settings)
+    assert set(index.label_cues) == {"esco:yoga"}
+    perk, teach = "Free weekly on-site yoga classes for everyone.", "You will teach weekly yoga classes for everyone."
+    docs = pd.DataFrame({"doc_id": ["perk", "teach"], "text": [perk.replace("yoga", "Yoga"), teach]})
+    low = dataclasses.replace(settings, encoder_threshold=0.3)
+    scores, _ = index.rank(encode([perk, teach], "cpu"), top_k=1)
+    assert (scores[:, 0] >= 0.3).all()  # both sentences are close enough to yoga
+    mentions, _ = extract_documents(docs, index, low)
+    assert mentions["doc_id"].tolist() == ["teach"]  # the alias hit, with its cue
+    index.__dict__["_label_cues"] = {}  # without the rule, the perk's sentence is yoga
+    mentions, _ = extract_documents(docs, index, low)
+    assert mentions.set_index("doc_id").loc["perk", "method"] == "sentence-linker"
+
+
 def test_rank_sentences(index: SkillIndex) -> None:
     [ranked] = rank_sentences(["I lead and manage a team of engineers"], index, top_k=3)
     assert len(ranked) == 3

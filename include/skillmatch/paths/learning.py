@@ -22,11 +22,11 @@ unlocks, so the path's priority never rises from one step to the next and the ex
 
 Skills to learn and skills to show. The soft skills of ESCO's thinking, self-management and social / communication
 groups (attend to detail, manage time, work independently, lead others...) and ISCED-F's personal skills and
-development (communication), and a short list of cross-sector skills filed under those (cooperate with colleagues,
-meet deadlines: :data:`SHOW_SKILLS`) are asked for by most postings and named by few resumes: a resume that does not name
-them does not say the candidate lacks them. They are not learning steps (``action = "learn"``, ranked first, at
-most ``max_steps``); up to ``max_show_steps`` of them follow as ``action = "show"``: "if you have it, say where you
-used it", ranked the same way and with the same expected gain. Priority and gain never rise within one action.
+development (communication), and a short list of cross-sector skills filed under a soft skill (cooperate with
+colleagues, meet deadlines: :data:`SHOW_SKILLS`) are asked for by most postings and named by few resumes: a resume
+that does not name them does not say the candidate lacks them. They are not learning steps (``action = "learn"``,
+ranked first, at most ``max_steps``); up to ``max_show_steps`` of them follow as ``action = "show"``: "if you have
+it, say where you used it", ranked the same way and with the same expected gain. Priority and gain never rise within one action.
 """
 from __future__ import annotations
 

@@ -208,8 +208,9 @@ class SkillIndex:
             curation = load_curation()
             matcher = self.matcher
             owner, texts, keep = [], [], []
-            for i, (sid, lbl, aliases, src) in enumerate(zip(self.dim_skill["skill_id"], self.dim_skill["preferred_label"],
-                                                             self.dim_skill["aliases"], self.dim_skill["taxonomy_source"])):
+            dim = self.dim_skill
+            for i, (sid, lbl, aliases, src) in enumerate(zip(dim["skill_id"], dim["preferred_label"], dim["aliases"],
+                                                             dim["taxonomy_source"])):
                 names = dict.fromkeys([str(lbl)] + [str(a) for a in (aliases if aliases is not None else [])])
                 owner.extend([i] * len(names))
                 texts.extend(names)

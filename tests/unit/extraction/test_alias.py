@@ -314,6 +314,27 @@ def test_esco_alt_labels_that_name_another_skill_and_perk_words() -> None:
     assert _hits(m, "Certified yoga instructor (RYT 200).") == [("yoga", "esco:yoga")]
 
 
+def test_fields_and_presentations_name_their_general_skill() -> None:
+    """Curated forms the span linker had taken to the wrong concept: "analytical skills" (solve problems), "applied
+    mathematics" (use mathematical tools and equipment), presentations (deliver presentations on tourism, whose alt
+    label is "give a presentation"): address an audience, as ESCO's own "presentation skills"; "operations
+    research" and "performance" are no names."""
+    ta, math, talk = ("http://data.europa.eu/esco/skill/4707da90-9cfc-46ca-8de0-38a0b7bfb137",
+                      "http://data.europa.eu/esco/skill/4339176e-3acd-4f7f-a5d9-445bee3d23f2",
+                      "http://data.europa.eu/esco/skill/609a8ac1-9d29-4237-9886-596dbbe7ca8a")
+    rows = [(ta, "think analytically", [], "esco"), (math, "mathematics", [], "esco"),
+            (talk, "address an audience", ["presentation skills"], "esco"),
+            ("esco:tourism-talks", "deliver presentations on tourism", ["give a presentation"], "esco"),
+            ("esco:ops-processes", "operations department processes", ["operations research"], "esco"),
+            ("esco:artistic", "define artistic performance concepts", ["performance"], "esco")]
+    m = AliasMatcher(pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"]))
+    assert _hits(m, "Strong analytical skills; degree in Applied Mathematics or Operations Research.") == [
+        ("analytical skills", ta), ("Applied Mathematics", math)]
+    assert _hits(m, "Give a presentation to clients. Deliver presentations to executives. Presentation skills.") == [
+        ("Give a presentation", talk), ("presentations", talk), ("Presentation skills", talk)]
+    assert _hits(m, "Build the presentation layer in React; high performance code.") == []
+
+
 def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
     """ESCO alt labels that job ads use as phrasing, and social sites that postings ask to be followed on, match only
     as a skill (the shipped curation file)."""

@@ -158,9 +158,13 @@ class AliasMatcher:
             self._automaton.add_word(key, (key, surf))
         self._automaton.make_automaton()
 
+    def surface(self, form: str) -> Surface | None:
+        """The surface the matcher looks for under a form (any case: its concept, case rule and cue), or None."""
+        return self.surfaces.get(_fold(form.strip()))
+
     def owner(self, form: str) -> str | None:
         """The skill id the matcher gives a surface form (lowercased), or None where it does not look for it."""
-        surf = self.surfaces.get(_fold(form.strip()))
+        surf = self.surface(form)
         return None if surf is None else surf.skill_id
 
     def find(self, text: str) -> list[tuple[int, int, Surface]]:

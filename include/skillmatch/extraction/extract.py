@@ -186,13 +186,11 @@ class SkillIndex:
         teaching or therapy cue, "philosophy" an academic one): a sentence linked to such a concept as a whole needs
         the cue too ("Free on-site yoga classes and other wellness-focused activities" was yoga at 0.85)."""
         if "_label_cues" not in self.__dict__:
-            curation = load_curation()
             out = {}
             for sid, label in zip(self.dim_skill["skill_id"], self.dim_skill["preferred_label"]):
-                rule = curation.get(str(label).strip().lower())
-                if rule is not None and rule.context is not None and rule.action.startswith("needs_context") \
-                        and self.matcher.owner(str(label)) == sid:
-                    out[sid] = rule.context
+                surf = self.matcher.surface(str(label))  # the matcher's own rule for the label, if it is the owner's
+                if surf is not None and surf.skill_id == sid and surf.context is not None:
+                    out[sid] = surf.context
             self.__dict__["_label_cues"] = out
         return self.__dict__["_label_cues"]
 
@@ -540,10 +538,14 @@ def _sentence_linking(doc_ids: list[str], texts: list[str], sentences: list[list
     linker, threshold = index.sentence_model  # a linker's own calibrated threshold, else the configured one
     threshold = threshold if linker is not None else settings.encoder_threshold
     cues = index.label_cues
+    skill_ids = index.dim_skill["skill_id"].to_numpy()
     for (d, si, s, e), u in zip(owner, inverse):
-        sc, skill_id = scores[u, 0], index.dim_skill["skill_id"].iat[int(idx[u, 0])]
+        sc = scores[u, 0]
+        if sc < threshold or len(texts[d][s:e].split()) < 4:
+            continue
+        skill_id = skill_ids[int(idx[u, 0])]
         cue = cues.get(skill_id)
-        if sc >= threshold and len(texts[d][s:e].split()) >= 4 and (cue is None or cue.search(texts[d][s:e])):
+        if cue is None or cue.search(texts[d][s:e]):
             rows.append({"doc_id": doc_ids[d], "skill_id": skill_id,
                          "surface_form": texts[d][s:e][:300], "char_start": s, "char_end": e,
                          "sentence_index": si, "score": round(float(sc), 4), "method": "sentence-linker"})

@@ -26,7 +26,8 @@ development (communication), and a short list of cross-sector skills filed under
 colleagues, meet deadlines: :data:`SHOW_SKILLS`) are asked for by most postings and named by few resumes: a resume
 that does not name them does not say the candidate lacks them. They are not learning steps (``action = "learn"``,
 ranked first, at most ``max_steps``); up to ``max_show_steps`` of them follow as ``action = "show"``: "if you have
-it, say where you used it", ranked the same way and with the same expected gain. Priority and gain never rise within one action.
+it, say where you used it", ranked the same way and with the same expected gain. Priority and gain never rise
+within one action.
 """
 from __future__ import annotations
 

@@ -11,9 +11,12 @@ folder. Both systems rank the same postings for the same resumes:
   .venv/bin/python benchmarks/match_category_precision.py [DATA_DIR]      # default ./data
   .venv/bin/python benchmarks/match_category_precision.py --sweep [DATA_DIR]
   .venv/bin/python benchmarks/match_category_precision.py --evidence [DATA_DIR]
+  .venv/bin/python benchmarks/match_category_precision.py --alternatives [DATA_DIR]
 
 ``--evidence`` rescores the same lake at the configured weights with and without the resume-side evidence
-strength (``matching.evidence``), to show what it changes. ``--sweep`` rescores the same lake (the nightly run's skills, embeddings and profiles) with a grid of component
+strength (``matching.evidence``), to show what it changes; ``--alternatives`` the same with the skills a posting
+names as a choice counted as one requirement (the engine) and as separate skills, and for the postings with a
+required choice, the share of their top-10 candidates who meet every such choice (hold a member of each). ``--sweep`` rescores the same lake (the nightly run's skills, embeddings and profiles) with a grid of component
 weights and prints P@10 per weighting, next to the baseline; it writes nothing but the posting skill requirements
 the match stage writes too.
 """
@@ -101,12 +104,13 @@ def _rescorer(data: Path):  # noqa: ANN202 - (settings, inputs, score(settings, 
     print(f"\ninputs and title embeddings: {time.time() - t0:.1f} s; resumes with a headline title: "
           f"{int(x.cand_prof.frame['title'].notna().sum()):,} of {len(x.cand_prof.frame):,}")
 
-    def score(s, credits):  # noqa: ANN001, ANN202
+    def score(s, credits, alternatives=x.alternatives):  # noqa: ANN001, ANN202
         t0 = time.time()
         pairs = top_k_matches(x.cand_skills, x.post_skills, model.idf, ce, pe, x.cand_ids, x.post_ids, s,
-                              preferred=x.preferred, credits=credits, cand_prof=cp, post_prof=pp)
+                              preferred=x.preferred, credits=credits, cand_prof=cp, post_prof=pp,
+                              alternatives=alternatives)
         top = pairs[pairs["rank_for_candidate"].notna()].sort_values(["candidate_id", "rank_for_candidate"])
-        return top.groupby("candidate_id")["posting_id"].apply(list).to_dict(), time.time() - t0
+        return top.groupby("candidate_id")["posting_id"].apply(list).to_dict(), time.time() - t0, pairs
 
     return settings, x, score
 
@@ -121,7 +125,7 @@ def sweep(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None],
     print("\n| coverage | semantic | title | seniority | location | P@10 all | P@10 achievable | time (s) |\n"
           "|---|---|---|---|---|---|---|---|")
     for w in SWEEP:
-        ranked, secs = score(replace(settings, weights=MatchWeights(*w)), x.credits)
+        ranked, secs, _ = score(replace(settings, weights=MatchWeights(*w)), x.credits)
         sub = {c: v for c, v in ranked.items() if c in achievable}
         print(f"| {' | '.join(f'{v:g}' for v in w)} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
               f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {secs:.1f} |")
@@ -141,14 +145,40 @@ def evidence_ablation(data: Path, cand_cat: dict[str, str], post_cat: dict[str, 
     plain = candidate_credits(x.cand_skills, load_relations(settings))
     print("\n| resume skills count | P@10 all | P@10 achievable | time (s) |\n|---|---|---|---|")
     for name, credits in (("fully (no evidence strength)", plain), ("by evidence strength", x.credits)):
-        ranked, secs = score(settings, credits)
+        ranked, secs, _ = score(settings, credits)
         sub = {c: v for c, v in ranked.items() if c in achievable}
         print(f"| {name} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
               f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {secs:.1f} |")
 
 
+def alternatives_ablation(data: Path, cand_cat: dict[str, str], post_cat: dict[str, str | None],
+                          achievable: set[str]) -> None:
+    """P@10, and who the postings that name skills as a choice rank first, with each choice counted as one
+    requirement (the engine) and with its members counted as separate skills (as before 2026-12-05)."""
+    settings, x, score = _rescorer(data)
+    required = {p: [g for g in gs if not g <= x.preferred.get(p, set())] for p, gs in x.alternatives.items()}
+    required = {p: gs for p, gs in required.items() if gs}
+    print(f"\npostings naming skills as a choice: {len(x.alternatives):,} ({sum(map(len, x.alternatives.values())):,}"
+          f" choices); with a required choice: {len(required):,}")
+    print("\n| a choice counts as | P@10 all | P@10 achievable | choice postings' top 10: meet every required "
+          "choice | meet none | mean required_coverage | time (s) |\n|---|---|---|---|---|---|---|")
+    from skillmatch.matching.engine import with_skill_lists
+
+    for name, alts in (("its members, each a skill", {}), ("one requirement (any one member)", x.alternatives)):
+        ranked, secs, pairs = score(settings, x.credits, alts)
+        sub = {c: v for c, v in ranked.items() if c in achievable}
+        top = pairs[pairs["posting_id"].isin(required) & (pairs["rank_for_posting"] <= 10)]
+        met = [[bool(g & x.cand_skills.get(c, set())) for g in required[p]]
+               for c, p in zip(top["candidate_id"], top["posting_id"])]
+        req_cov = with_skill_lists(top, x.cand_skills, x.post_skills, pd.Series(dtype=float), {}, x.preferred,
+                                   x.credits, x.alternatives)["required_coverage"].mean()
+        print(f"| {name} | {precision_at_10(ranked, cand_cat, post_cat):.3f} | "
+              f"{precision_at_10(sub, cand_cat, post_cat):.3f} | {np.mean([all(m) for m in met]):.3f} | "
+              f"{np.mean([not any(m) for m in met]):.3f} | {req_cov:.3f} | {secs:.1f} |")
+
+
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a not in ("--sweep", "--evidence")]
+    args = [a for a in sys.argv[1:] if a not in ("--sweep", "--evidence", "--alternatives")]
     data = Path(args[0]) if args else Path("data")
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     posts = con.execute("SELECT posting_id, title FROM marts.dim_job_posting").df()
@@ -189,6 +219,8 @@ def main() -> None:
         sweep(data, cand_cat, post_cat, achievable)
     if "--evidence" in sys.argv[1:]:
         evidence_ablation(data, cand_cat, post_cat, achievable)
+    if "--alternatives" in sys.argv[1:]:
+        alternatives_ablation(data, cand_cat, post_cat, achievable)
     print("\npostings per mapped category:\n" + mapped.to_string())
 
 

@@ -168,6 +168,17 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
 
         expected = {"alias", "tagger+linker"} if promoted_version(load_settings().model_dir) else {"alias"}
         assert expected <= methods, methods
+        # skills a posting names as a choice form groups of two or more, and a candidate who holds one member of a
+        # choice is never told another member is missing
+        choices = ("WITH g AS (SELECT posting_id, alternative_group, list(skill_id) AS members "
+                   "FROM marts.fact_posting_skill WHERE alternative_group IS NOT NULL GROUP BY ALL) ")
+        n_choices, smallest = con.execute(choices + "SELECT count(*), min(len(members)) FROM g").fetchone()
+        assert n_choices > 0 and smallest >= 2
+        met, contradicted = con.execute(
+            choices + "SELECT count(*), count(*) FILTER (WHERE len(list_intersect(m.missing_skill_ids, g.members)) "
+            "> 0) FROM marts.fact_match m JOIN g USING (posting_id) "
+            "WHERE len(list_intersect(m.matched_skill_ids, g.members)) > 0").fetchone()
+        assert met > 0 and contradicted == 0
         # every stage of the run so far left its pipeline_run record (the marts stage's own comes next run)
         stages = {r[0] for r in con.execute("SELECT stage FROM marts.pipeline_run WHERE status = 'success'").fetchall()}
         assert stages >= {"ingest_resumes", "validate_postings", "validate_resumes", "plan_extract_postings",

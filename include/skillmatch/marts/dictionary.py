@@ -86,8 +86,14 @@ MARTS: dict[str, MartDoc] = {
         {**_skill_fact_columns("posting_id", "the posting", "the posting text"),
          "requirement": "`required`, or `preferred` where the posting marks it a bonus (a \"nice to have\" / "
                         "\"preferred qualifications\" section, or \"... is a plus\" in its clause); preferred "
-                        "skills weigh half in skill_coverage"},
-        "SELECT method, requirement, count(*) FROM marts.fact_posting_skill GROUP BY ALL ORDER BY ALL;"),
+                        "skills weigh half in skill_coverage",
+         "alternative_group": "number (from 1 within the posting) of the \"any one of\" group the skill belongs to "
+                              "where the posting names skills as a choice (\"Python or Java\", \"R, SAS or "
+                              "Python\"); null when it asks for the skill on its own. A group counts as one "
+                              "requirement in skill_coverage and required_coverage, met by any member"},
+        "SELECT method, requirement, count(*) FROM marts.fact_posting_skill GROUP BY ALL ORDER BY ALL;\n"
+        "SELECT posting_id, alternative_group, list(preferred_label) FROM marts.fact_posting_skill\n"
+        "WHERE alternative_group IS NOT NULL GROUP BY ALL LIMIT 10;"),
     "fact_candidate_skill": MartDoc(
         "One skill a resume shows, with the best evidence found and how firmly the resume shows it.",
         "(candidate_id, skill_id)",
@@ -113,8 +119,10 @@ MARTS: dict[str, MartDoc] = {
                            "(half for a preferred one); a held skill covers it by its evidence_strength "
                            "(fact_candidate_skill: fully when used in a recent job, less when only listed or "
                            "stale), a related held skill (ESCO hierarchy or a near-identical label) partly, never "
-                           "fully",
-         "required_coverage": "share of the posting's required skills the candidate holds (null: none required)",
+                           "fully; skills named as a choice (fact_posting_skill.alternative_group) count once, at "
+                           "their heaviest member's weight, covered by the member the candidate covers best",
+         "required_coverage": "share of the posting's required skills the candidate holds, a choice counting as one "
+                              "skill held when any member is (null: none required)",
          "semantic_similarity": "cosine of the two documents' embeddings, centred on the corpus mean, clipped to "
                                 "[0, 1]",
          "title_similarity": "the same for the posting title and the resume headline (0: the resume has none)",
@@ -127,7 +135,8 @@ MARTS: dict[str, MartDoc] = {
          "rank_for_candidate": "rank of the posting among the candidate's matches (null: not in their top-k)",
          "rank_for_posting": "rank of the candidate among the posting's matches (null: not in its top-k)",
          "matched_skill_ids": "posting skills the candidate holds, rarest first",
-         "missing_skill_ids": "posting skills the candidate lacks: required ones first, each group rarest first",
+         "missing_skill_ids": "posting skills the candidate lacks: required ones first, each group rarest first "
+                              "(not the other members of a choice the candidate meets)",
          "partial_skill_ids": "the missing skills a related skill the candidate holds partly covers",
          "matched_skills": "labels of matched_skill_ids", "missing_skills": "labels of missing_skill_ids"},
         "SELECT c.candidate_id, m.score, m.matched_skills, m.missing_skills FROM marts.fact_match m "

@@ -4,7 +4,9 @@ score = w_cov * skill_coverage + w_sem * semantic_similarity + w_title * title_s
         + w_sen * seniority_fit + w_loc * location_fit, where
 - skill_coverage: weighted share of the posting's skills that the resume covers. A skill weighs its IDF (rare
   skills weigh more), times ``PREFERRED_WEIGHT`` when the posting marks it preferred rather than required
-  (``matching.requirements``); the resume covers a skill it holds fully and a related one partly (soft coverage,
+  (``matching.requirements``); skills the posting names as a choice ("Python or Java") count as one requirement,
+  weighing as much as their heaviest member and covered by the member the resume covers best
+  (:func:`requirement_units`); the resume covers a skill it holds fully and a related one partly (soft coverage,
   ``matching.soft``: ESCO hierarchy and label similarity, always less than the skill itself), and a held skill
   counts its evidence strength: less when the resume only lists it or last used it long ago (``matching.evidence``);
 - semantic_similarity: cosine of the document embeddings centred on the corpus mean, clipped to [0, 1];
@@ -89,34 +91,111 @@ def preferred_sets(posting_skills: pd.DataFrame) -> dict[str, set[str]]:
     return pref.groupby("doc_id")["skill_id"].apply(set).to_dict()
 
 
-def skill_weight(idf: pd.Series, posting: str, skill: str, preferred: dict[str, set[str]]) -> float:
-    """What one skill of one posting weighs in its coverage: IDF, less for a preferred skill."""
-    w = float(idf.get(skill, 0.0))
+def alternative_sets(posting_skills: pd.DataFrame) -> dict[str, list[frozenset[str]]]:
+    """{posting: its "any one of" groups of skills} from the facts' ``alternative_group`` column
+    (``matching.requirements``; none without it)."""
+    if "alternative_group" not in posting_skills:
+        return {}
+    grouped = posting_skills[posting_skills["alternative_group"].notna()]
+    out: dict[str, list[frozenset[str]]] = {}
+    for (doc, _), members in grouped.groupby(["doc_id", "alternative_group"])["skill_id"]:
+        out.setdefault(doc, []).append(frozenset(members))
+    return out
+
+
+ANY_OF = "any-of:"  # the prefix of a group's key among the skill ids of the coverage product
+
+
+def any_of_key(members: frozenset[str]) -> str:
+    """The id a group of alternatives takes in the coverage product (the same group in two postings shares it)."""
+    return ANY_OF + "|".join(sorted(members))
+
+
+def member_group(alternatives: dict[str, list[frozenset[str]]], posting: str, skill: str) -> frozenset[str] | None:
+    """The group of alternatives ``skill`` belongs to in ``posting`` (None: the posting asks for it on its own)."""
+    return next((g for g in alternatives.get(posting, ()) if skill in g), None)
+
+
+def skill_weight(idf: pd.Series, posting: str, skill: str, preferred: dict[str, set[str]],
+                 alternatives: dict[str, list[frozenset[str]]] | None = None) -> float:
+    """What one skill of one posting weighs in its coverage: IDF, less for a preferred skill; for a member of a
+    group of alternatives, the group's weight (its heaviest member's)."""
+    group = member_group(alternatives or {}, posting, skill)
+    w = float(idf.get(skill, 0.0)) if group is None else max(float(idf.get(x, 0.0)) for x in group)
     return w * PREFERRED_WEIGHT if skill in preferred.get(posting, ()) else w
 
 
 def coverage_weights(posting_skills: pd.DataFrame, n_postings: int | None = None) -> tuple[pd.Series, pd.Series]:
     """(idf per skill, coverage denominator per posting): the weight of a posting's skills (IDF, less for the
-    preferred ones), at least :func:`coverage_floor` (what :func:`top_k_matches` divides by)."""
+    preferred ones; a group of alternatives counts once, at its heaviest member's weight), at least
+    :func:`coverage_floor` (what :func:`top_k_matches` divides by)."""
     ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     idf = skill_idf(ps, n_postings if n_postings is not None else ps["doc_id"].nunique())
     factor = np.where(ps["requirement"] == "preferred", PREFERRED_WEIGHT, 1.0) if "requirement" in ps else 1.0
-    denom = ps.assign(w=ps["skill_id"].map(idf) * factor).groupby("doc_id")["w"].sum().clip(lower=coverage_floor(idf))
-    return idf, denom
+    unit = ps["skill_id"]
+    if "alternative_group" in ps:
+        unit = unit.where(ps["alternative_group"].isna(), ANY_OF + ps["alternative_group"].astype(str))
+    w = ps.assign(w=ps["skill_id"].map(idf) * factor, unit=unit).groupby(["doc_id", "unit"])["w"].max()
+    return idf, w.groupby(level="doc_id").sum().clip(lower=coverage_floor(idf))
+
+
+def requirement_units(post_skills: dict[str, set[str]], preferred: dict[str, set[str]],
+                      alternatives: dict[str, list[frozenset[str]]], idf: pd.Series,
+                      cand_skills: dict[str, set[str]], credits: dict[str, dict[str, float]]):  # noqa: ANN201
+    """(post_skills, preferred, idf, credits) with each group of alternatives in place of its members: one id per
+    group (:func:`any_of_key`) that weighs its heaviest member's IDF, is preferred when its members are, and
+    earns a candidate the best credit of a member (1 held, the evidence strength of a weakly shown held one, a
+    soft credit for a related one). A posting without alternatives keeps its skills."""
+    units, pref, extra, index = dict(post_skills), dict(preferred), {}, {}
+    for p, groups in alternatives.items():
+        if not groups:
+            continue
+        grouped = frozenset().union(*groups)
+        own_pref = preferred.get(p, set())
+        units[p] = set(post_skills.get(p, set())) - grouped
+        pref[p] = set(own_pref) - grouped
+        for g in groups:
+            key = any_of_key(g)
+            units[p].add(key)
+            if g <= own_pref:
+                pref[p].add(key)
+            if key not in extra:
+                extra[key] = max(float(idf.get(x, 0.0)) for x in g)
+                for x in g:
+                    index.setdefault(x, []).append(key)
+    if not extra:
+        return post_skills, preferred, idf, credits
+    out_credits = dict(credits)
+    for c in set(cand_skills) | set(credits):
+        held, soft = cand_skills.get(c, set()), credits.get(c, {})
+        best: dict[str, float] = {}
+        for x in (held | set(soft)) & index.keys():
+            v = soft.get(x, 1.0) if x in held else soft[x]
+            for key in index[x]:
+                best[key] = max(best.get(key, 0.0), v)
+        if best:
+            out_credits[c] = {**soft, **best}
+    return units, pref, pd.concat([idf, pd.Series(extra, dtype=float)]), out_credits
 
 
 def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]], idf: pd.Series,
                    cand_ids: list[str], post_ids: list[str], preferred: dict[str, set[str]] | None = None,
-                   credits: dict[str, dict[str, float]] | None = None):  # noqa: ANN201 - (csr, csr, ndarray)
+                   credits: dict[str, dict[str, float]] | None = None,
+                   alternatives: dict[str, list[frozenset[str]]] | None = None):  # noqa: ANN201 - (csr, csr, ndarray)
     """(candidate x skill credit, posting x skill weight, coverage denominator per posting), sparse. A candidate's
     credit is 1 for a skill they hold and their soft credit (< 1) for a related one; a posting's weight is the
     skill's IDF, times ``PREFERRED_WEIGHT`` for a preferred skill. Skills no posting asks for have no column.
-    ``credits`` (``soft.candidate_credits``) also lowers the credit of a held skill the resume shows weakly."""
+    ``credits`` (``soft.candidate_credits``) also lowers the credit of a held skill the resume shows weakly. A
+    group of ``alternatives`` is one column (:func:`requirement_units`)."""
     from scipy import sparse
 
+    floor = coverage_floor(idf)
+    preferred, credits = preferred or {}, credits or {}
+    if alternatives:
+        post_skills, preferred, idf, credits = requirement_units(post_skills, preferred, alternatives, idf,
+                                                                 cand_skills, credits)
     vocab = {s: i for i, s in enumerate(sorted(set(idf.index)))}
     weight = idf.reindex(sorted(vocab)).to_numpy(dtype=np.float32)
-    preferred, credits = preferred or {}, credits or {}
 
     def csr(ids: list[str], skills: dict[str, set[str]], posting_side: bool):  # noqa: ANN202
         rows, cols, vals = [], [], []
@@ -137,7 +216,7 @@ def skill_matrices(cand_skills: dict[str, set[str]], post_skills: dict[str, set[
 
     r, w = csr(cand_ids, cand_skills, False), csr(post_ids, post_skills, True)
     total = np.asarray(w.sum(1)).ravel()
-    denom = np.where(total > 0, np.maximum(total, coverage_floor(idf)), np.inf).astype(np.float32)
+    denom = np.where(total > 0, np.maximum(total, floor), np.inf).astype(np.float32)
     return r, w, denom
 
 
@@ -507,10 +586,13 @@ def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[s
                   cand_emb: np.ndarray, post_emb: np.ndarray, cand_ids: list[str], post_ids: list[str],
                   settings: Settings, block: int | None = None, preferred: dict[str, set[str]] | None = None,
                   credits: dict[str, dict[str, float]] | None = None, cand_prof: Profiles | None = None,
-                  post_prof: Profiles | None = None) -> pd.DataFrame:
+                  post_prof: Profiles | None = None,
+                  alternatives: dict[str, list[frozenset[str]]] | None = None) -> pd.DataFrame:
     """Top-k postings per candidate and top-k candidates per posting, with score components. With both sides'
-    profiles (title embeddings already centred), the title, seniority and location components count too."""
-    r, w, denom = skill_matrices(cand_skills, post_skills, idf, cand_ids, post_ids, preferred, credits)
+    profiles (title embeddings already centred), the title, seniority and location components count too;
+    ``alternatives`` (:func:`alternative_sets`) groups the skills a posting names as a choice."""
+    r, w, denom = skill_matrices(cand_skills, post_skills, idf, cand_ids, post_ids, preferred, credits,
+                                 alternatives)
     weights = settings.weights
     terms = () if cand_prof is None or post_prof is None else \
         profile_terms(cand_prof.take(cand_ids), post_prof.take(post_ids), weights)
@@ -545,11 +627,13 @@ def top_k_matches(cand_skills: dict[str, set[str]], post_skills: dict[str, set[s
 
 def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post_skills: dict[str, set[str]],
                      idf: pd.Series, labels: dict[str, str], preferred: dict[str, set[str]] | None = None,
-                     credits: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+                     credits: dict[str, dict[str, float]] | None = None,
+                     alternatives: dict[str, list[frozenset[str]]] | None = None) -> pd.DataFrame:
     """``fact_match`` rows: the scored pairs plus matched / missing skills (missing: required ones first), rarest
     first (highest IDF), then by label; the missing skills a related held skill partly covers; and the share of
-    the posting's required skills the candidate holds."""
-    preferred, credits = preferred or {}, credits or {}
+    the posting's required skills the candidate holds. A group of ``alternatives`` is one requirement: held when
+    any member is, and then none of its other members is missing."""
+    preferred, credits, alternatives = preferred or {}, credits or {}, alternatives or {}
 
     def ordered(ids: set[str], pref: set[str] = frozenset()) -> list[str]:  # noqa: B006 - read only
         return sorted(ids, key=lambda s: (s in pref, -float(idf.get(s, 0.0)), labels.get(s, s)))
@@ -558,13 +642,16 @@ def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post
     matched, missing, partial, required_cov = [], [], [], []
     for c, p in zip(fm["candidate_id"], fm["posting_id"]):
         have, need, pref = cand_skills.get(c, set()), post_skills.get(p, set()), preferred.get(p, set())
+        groups = alternatives.get(p, ())
+        met = [g for g in groups if g & have]
         matched.append(ordered(need & have))
-        gap = ordered(need - have, pref)
+        gap = ordered(need - have - frozenset().union(*met), pref)
         missing.append(gap)
         soft = credits.get(c, {})
         partial.append([s for s in gap if s in soft])
-        required = need - pref
-        required_cov.append(round(len(required & have) / len(required), 6) if required else None)
+        grouped = frozenset().union(*groups)
+        required = [{s} for s in need - pref - grouped] + [g for g in groups if not g <= pref]
+        required_cov.append(round(sum(bool(g & have) for g in required) / len(required), 6) if required else None)
     fm["matched_skill_ids"], fm["missing_skill_ids"], fm["partial_skill_ids"] = matched, missing, partial
     fm["required_coverage"] = pd.array(required_cov, dtype="Float64")
     fm["matched_skills"] = [[labels.get(s, s) for s in m] for m in matched]
@@ -598,13 +685,14 @@ def match_frames(posting_skills: pd.DataFrame, candidate_skills: pd.DataFrame, p
 
     model = model or fit_scoring_model(posting_skills, post_emb, cand_emb, post_prof, cand_prof)
     post_skills, cand_skills = _skill_sets(posting_skills), _skill_sets(candidate_skills)
-    preferred = preferred_sets(posting_skills)
+    preferred, alternatives = preferred_sets(posting_skills), alternative_sets(posting_skills)
     credits = candidate_credits(cand_skills, relations, strengths(evidence))
     profiles = {} if post_prof is None or cand_prof is None else \
         {"cand_prof": model.centred_titles(cand_prof), "post_prof": model.centred_titles(post_prof)}
     pairs = top_k_matches(cand_skills, post_skills, model.idf, model.centred(cand_emb), model.centred(post_emb),
-                          cand_ids, post_ids, settings, preferred=preferred, credits=credits, **profiles)
-    return with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits)
+                          cand_ids, post_ids, settings, preferred=preferred, credits=credits,
+                          alternatives=alternatives, **profiles)
+    return with_skill_lists(pairs, cand_skills, post_skills, model.idf, labels, preferred, credits, alternatives)
 
 
 @dataclass
@@ -623,6 +711,7 @@ class MatchInputs:
     credits: dict[str, dict[str, float]]
     post_prof: Profiles
     cand_prof: Profiles
+    alternatives: dict[str, list[frozenset[str]]]
 
 
 def lake_match_inputs(settings: Settings, prepared: bool = False) -> MatchInputs:
@@ -644,8 +733,7 @@ def lake_match_inputs(settings: Settings, prepared: bool = False) -> MatchInputs
         ps, evidence = read_parquet(req_file), read_parquet(ev_file)
         cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"), columns=["doc_id", "skill_id"])
     else:
-        facts = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"),
-                             columns=["doc_id", "skill_id", "char_start", "char_end"])
+        facts = read_parquet(settings.lake("gold", "fact_posting_skill.parquet"))
         ps = posting_requirements(silver, facts)
         write_parquet_atomic(ps, req_file)
         cs = read_parquet(settings.lake("gold", "fact_candidate_skill.parquet"))
@@ -661,13 +749,13 @@ def lake_match_inputs(settings: Settings, prepared: bool = False) -> MatchInputs
     return MatchInputs(ps, post_ids, post_emb, cand_ids, cand_emb, dict(zip(dim["skill_id"], dim["preferred_label"])),
                        post_skills, cand_skills, preferred_sets(ps),
                        candidate_credits(cand_skills, load_relations(settings), strengths(evidence)),
-                       post_prof, cand_prof)
+                       post_prof, cand_prof, alternative_sets(ps))
 
 
 def match_fingerprints(inp: MatchInputs) -> tuple[pd.Series, pd.Series]:
     """(candidate, posting) fingerprints of what each document's scores depend on (``incremental.fingerprints``):
     a candidate's skills, soft credits and evidence strengths, profile and embedding; a posting's skills, which
-    of them are preferred, profile and embedding. A change in any of them rescores the document."""
+    of them are preferred or alternatives, profile and embedding. A change in any of them rescores the document."""
     from skillmatch.matching import incremental as inc
     from skillmatch.matching.profile import profile_fingerprint
 
@@ -677,6 +765,7 @@ def match_fingerprints(inp: MatchInputs) -> tuple[pd.Series, pd.Series]:
                                            for c in inp.cand_ids}, inp.cand_emb)
     fp_p = inc.fingerprints(inp.post_ids, {p: inp.post_skills.get(p, set())
                                            | {f"preferred:{x}" for x in inp.preferred.get(p, ())}
+                                           | {any_of_key(g) for g in inp.alternatives.get(p, ())}
                                            | {f"profile:{profile_fingerprint(inp.post_prof.frame, p)}"}
                                            for p in inp.post_ids}, inp.post_emb)
     return fp_c, fp_p
@@ -702,7 +791,7 @@ def score_candidates(inp: MatchInputs, model, c_ids: list[str], settings: Settin
     ce = model.centred(inp.cand_emb[[c_row[d] for d in c_ids]] if c_ids != inp.cand_ids else inp.cand_emb)
     pe = model.centred(inp.post_emb[[p_row[d] for d in p_ids]] if p_ids != inp.post_ids else inp.post_emb)
     return top_k_matches(inp.cand_skills, inp.post_skills, model.idf, ce, pe, c_ids, p_ids, settings,
-                         preferred=inp.preferred, credits=inp.credits,
+                         preferred=inp.preferred, credits=inp.credits, alternatives=inp.alternatives,
                          cand_prof=model.centred_titles(inp.cand_prof.take(c_ids)),  # only the rows scored here
                          post_prof=model.centred_titles(inp.post_prof.take(p_ids)))
 
@@ -736,7 +825,8 @@ def compute_matches(settings: Settings, prepared: bool = False, merged: tuple | 
             pairs = inc.incremental_pairs(plan.previous, plan.delta,
                                           lambda c_sub, p_sub: score_candidates(inp, model, c_sub, settings, p_sub),
                                           inp.cand_ids, inp.post_ids, settings.top_k)
-    fm = with_skill_lists(pairs, inp.cand_skills, inp.post_skills, model.idf, inp.labels, inp.preferred, inp.credits)
+    fm = with_skill_lists(pairs, inp.cand_skills, inp.post_skills, model.idf, inp.labels, inp.preferred, inp.credits,
+                          inp.alternatives)
     write_parquet_atomic(fm, settings.lake("gold", "fact_match.parquet"))
     inc.save_state(state, model, fp_c, fp_p, settings, refit=plan.full)
     assignment = optimal_assignment(fm)

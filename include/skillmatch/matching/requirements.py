@@ -9,6 +9,12 @@ Qualifications"), so both are found by phrase, not by line:
   "Redshift experience is a plus", "Bonus: Terraform", "Kafka preferred", "ideally Go" (brackets close a clause too).
 
 Everything else is required: a skill the posting names without hedging is one it expects.
+
+Alternatives: skills named as a choice ("Python or Java", "Python, R, or Scala", "C/C++ or Java", "R and/or Python")
+form an "any one of" group (``alternative_group``): the match engine weighs the group as one requirement, met by
+whichever member the candidate holds (``engine.skill_matrices``). A run of mentions counts as a choice when only
+commas, slashes and an "or" (or "and/or") separate them and the run's last link holds the "or"; a skill the posting
+also names outside every such run is one it asks for on its own, and leaves its group (a group of one is none).
 """
 from __future__ import annotations
 
@@ -71,20 +77,96 @@ def classify(text: str, spans: list[tuple[int, int]]) -> list[str]:
     return out
 
 
+_ALT_LINK = re.compile(r"[\s,/]*(?:(?:and\s*/\s*)?or\b)?\s*", re.I)
+_OR = re.compile(r"\bor\b", re.I)
+ALT_LINK_MAX = 12  # characters between two mentions of one choice (", and/or " is 9)
+
+
+def alternatives(text: str, mentions: list[tuple[int, int, str]]) -> list[set[str]]:
+    """The "any one of" groups among ``mentions`` (char_start, char_end, skill id) of ``text``: runs of mentions
+    linked only by commas, slashes and "or" whose last link holds the "or", merged where they share a skill; a
+    skill also mentioned outside every run is left out of its group, and only groups of two or more skills are
+    returned."""
+    ms = sorted(set(mentions))
+    runs: list[list[tuple[int, int, str]]] = []
+    cur, last_gap = ms[:1], ""
+    for a, b in zip(ms, ms[1:]):
+        gap = text[a[1]:b[0]]
+        if b[0] >= a[1] and len(gap) <= ALT_LINK_MAX and gap.strip() and _ALT_LINK.fullmatch(gap):
+            cur.append(b)
+            last_gap = gap
+            continue
+        if len(cur) > 1 and _OR.search(last_gap):
+            runs.append(cur)
+        cur, last_gap = [b], ""
+    if len(cur) > 1 and _OR.search(last_gap):
+        runs.append(cur)
+    in_run = {m for run in runs for m in run}
+    alone = {sid for m in ms for sid in [m[2]] if m not in in_run}
+    groups: list[set[str]] = []
+    for run in runs:
+        members = {sid for _, _, sid in run} - alone
+        overlapping = [g for g in groups if g & members]
+        for g in overlapping:
+            members |= g
+            groups.remove(g)
+        groups.append(members)
+    return [g for g in groups if len(g) > 1]
+
+
+def _mentions(rows: list[tuple], text: str) -> list[tuple[int, int, str]]:
+    """Every located mention of a posting's facts, given as (skill id, char_start, char_end, surface form,
+    mention_starts) rows: the kept evidence, and the other mention starts where the text there reads as the kept
+    surface form."""
+    out = []
+    for sid, s, e, surface, starts in rows:
+        if s < 0 or e < 0:
+            continue
+        out.append((s, e, sid))
+        if surface is None or starts is None:
+            continue
+        size, low = len(surface), str(surface).lower()
+        out += [(int(m), int(m) + size, sid) for m in starts
+                if m != s and text[int(m):int(m) + size].lower() == low]
+    return out
+
+
 def posting_requirements(postings: pd.DataFrame, posting_skills: pd.DataFrame) -> pd.DataFrame:
-    """(doc_id, skill_id, requirement) for every posting skill fact: ``postings`` has posting_id and text, the
-    facts doc_id, skill_id and the char_start / char_end of the evidence kept for the skill. A skill the facts hold
-    several times in a posting is required when any of its mentions is."""
-    facts = posting_skills[["doc_id", "skill_id", "char_start", "char_end"]].reset_index(drop=True)
+    """(doc_id, skill_id, requirement, alternative_group) for every posting skill fact: ``postings`` has posting_id
+    and text, the facts doc_id, skill_id and the char_start / char_end of the evidence kept for the skill (with
+    ``surface_form`` and ``mention_starts``, its other mentions count for the alternatives too). A skill the facts
+    hold several times in a posting is required when any of its mentions is; ``alternative_group`` numbers a
+    posting's "any one of" groups from 1 (:func:`alternatives`; null for a skill asked for on its own), and a group
+    is required when any of its members is (all its members then are)."""
+    facts = posting_skills.reset_index(drop=True)
+    n = len(facts)
     texts = dict(zip(postings["posting_id"], postings["text"].fillna("").astype(str)))
-    labels = []
-    for doc_id, group in facts.groupby("doc_id", sort=False):
-        spans = [(int(s) if pd.notna(s) else -1, int(e) if pd.notna(e) else -1)
-                 for s, e in zip(group["char_start"], group["char_end"])]
-        labels.append(pd.Series(classify(texts.get(doc_id, ""), spans), index=group.index))
+    starts = [int(x) if pd.notna(x) else -1 for x in facts["char_start"]]
+    ends = [int(x) if pd.notna(x) else -1 for x in facts["char_end"]]
+    rows = list(zip(facts["skill_id"], starts, ends,
+                    facts["surface_form"] if "surface_form" in facts else [None] * n,
+                    facts["mention_starts"] if "mention_starts" in facts else [None] * n))
+    by_doc: dict[str, list[int]] = {}
+    for i, d in enumerate(facts["doc_id"]):
+        by_doc.setdefault(d, []).append(i)
+    requirement: list[str] = [REQUIRED] * n
+    group_rows = []
+    for doc_id, idx in by_doc.items():
+        text = texts.get(doc_id, "")
+        for i, label in zip(idx, classify(text, [(starts[i], ends[i]) for i in idx])):
+            requirement[i] = label
+        for k, members in enumerate(sorted(alternatives(text, _mentions([rows[i] for i in idx], text)), key=sorted),
+                                    start=1):
+            group_rows += [(doc_id, sid, k) for sid in members]
     out = facts[["doc_id", "skill_id"]].copy()
-    out["requirement"] = pd.concat(labels) if labels else pd.Series(dtype=object)
+    out["requirement"] = requirement
     out["required"] = out["requirement"] == REQUIRED
     agg = out.groupby(["doc_id", "skill_id"], as_index=False)["required"].any()
-    agg["requirement"] = agg["required"].map({True: REQUIRED, False: PREFERRED})
-    return agg[["doc_id", "skill_id", "requirement"]]
+    groups = pd.DataFrame(group_rows, columns=["doc_id", "skill_id", "alternative_group"])
+    agg = agg.merge(groups, on=["doc_id", "skill_id"], how="left", validate="one_to_one")
+    agg["alternative_group"] = agg["alternative_group"].astype("Int64")
+    in_group = agg["alternative_group"].notna()
+    group_required = agg[in_group].groupby(["doc_id", "alternative_group"])["required"].transform("any")
+    agg.loc[in_group, "required"] = group_required
+    agg["requirement"] = agg["required"].astype(bool).map({True: REQUIRED, False: PREFERRED})
+    return agg[["doc_id", "skill_id", "requirement", "alternative_group"]]

@@ -8,6 +8,12 @@ skill already gives), so its **expected gain** is the mean of that over the targ
 the gain of a skill does not change once another is learned, and greedy is exact (the soft credits a newly
 learned skill would give its relatives are not counted: a path never promises more than it delivers).
 
+Alternatives: where a target names skills as a choice ("Python or Java", ``matching.requirements``) and the
+candidate holds none of them, one of them is the step for that target: the one the candidate is closest to (the
+largest soft credit), then the most asked-for; its gain is the group's (one requirement, weighing its heaviest
+member), and the others are named in the step's reason. Each group thus stands behind one skill, so gains still add
+up and greedy stays exact.
+
 Priority = gain x market factor x (1 + 0.25 if the skill is a sibling, in the ESCO hierarchy, of one the candidate
 holds): market demand and learnability. The market factor is ``log(1 + d) / log(1 + d_max)`` for a skill asked for
 by ``d`` postings (``d_max``: the most asked-for skill). The gain alone favours the rarest skills: a skill one
@@ -40,7 +46,7 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.lake import read_parquet, write_parquet_atomic
-from skillmatch.matching.engine import coverage_weights, preferred_sets, skill_weight
+from skillmatch.matching.engine import alternative_sets, coverage_weights, preferred_sets, skill_weight
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +150,7 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
     """
     held, parents, prerequisites, credits = held or {}, parents or {}, prerequisites or {}, credits or {}
     show = show or set()
-    preferred = preferred_sets(posting_skills)
+    preferred, alternatives = preferred_sets(posting_skills), alternative_sets(posting_skills)
     ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     demand = ps.groupby("skill_id")["doc_id"].nunique()
     max_demand = int(demand.max()) if len(demand) else 1
@@ -154,16 +160,25 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
     for cid, grp in top.sort_values("rank_for_candidate").groupby("candidate_id", sort=True):
         pids = grp["posting_id"].tolist()
         scores = grp["score"].to_numpy(dtype=float) if "score" in grp else np.zeros(len(grp))
+        soft = credits.get(cid, {})
         need: dict[str, list[int]] = {}
+        others: dict[str, set[str]] = {}  # a step's skill -> the alternatives it stands for in some target
         for t, missing in enumerate(grp["missing_skill_ids"]):
-            for s in missing:
+            missing = set(missing)
+            for g in alternatives.get(pids[t], ()):
+                if len(g & missing) > 1:  # one member stands for the group
+                    pick = min(g & missing, key=lambda x: (-soft.get(x, 0.0), -int(demand.get(x, 0)),
+                                                           labels.get(x, x), x))
+                    missing -= g - {pick}
+                    others.setdefault(pick, set()).update(g - {pick})
+            for s in sorted(missing):
                 need.setdefault(s, []).append(t)
         if not need:
             continue
         # per-target score increase from learning s
-        soft = credits.get(cid, {})
-        inc = {s: np.array([coverage_weight * skill_weight(idf, pids[t], s, preferred) * (1.0 - soft.get(s, 0.0))
-                            / float(denom.get(pids[t], 1.0)) if t in ts else 0.0 for t in range(len(pids))])
+        inc = {s: np.array([coverage_weight * skill_weight(idf, pids[t], s, preferred, alternatives)
+                            * (1.0 - soft.get(s, 0.0)) / float(denom.get(pids[t], 1.0)) if t in ts else 0.0
+                            for t in range(len(pids))])
                for s, ts in need.items()}
         held_parents = set().union(*(parents.get(h, set()) for h in held.get(cid, set()))) if held.get(cid) else set()
         prio = {}
@@ -194,6 +209,9 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
             if pre:
                 reason += ("; learn after " if action == "learn" else "; show after ") + ", ".join(
                     labels.get(x, x) for x in pre)
+            if s in others:
+                reason += "; " + " or ".join(sorted(labels.get(x, x) for x in others[s])) + \
+                    " would do as well where a posting names them as a choice"
             rows.append({"candidate_id": cid, "step": step, "skill_id": s, "skill_label": labels.get(s, s),
                          "action": action, "expected_gain": round(after - before, 6),
                          "expected_score_after": round(after, 6),

@@ -6,21 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillmatch.config import Settings, load_settings
+from skillmatch.config import Settings
 from skillmatch.matching.engine import PREFERRED_WEIGHT, coverage_weights, top_k_matches, with_skill_lists
 from skillmatch.matching.requirements import classify, posting_requirements
 from skillmatch.matching.soft import BROADER_CREDIT, candidate_credits, skill_relations
 from skillmatch.paths.learning import rank_learning_steps
 
 IDF = pd.Series(1.0, index=["python", "sql", "spark", "kafka", "terraform", "deep-learning", "pytorch"])
-
-
-@pytest.fixture()
-def settings(tmp_path, monkeypatch) -> Settings:
-    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SKILLMATCH_TOP_K", "5")
-    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
-    return load_settings()
 
 
 def _coverage(settings: Settings, held: dict[str, set[str]], asked: dict[str, set[str]],
@@ -33,16 +25,16 @@ def _coverage(settings: Settings, held: dict[str, set[str]], asked: dict[str, se
     return {(r.candidate_id, r.posting_id): r.skill_coverage for r in out.itertuples()}
 
 
-def test_a_resume_holding_every_required_skill_outranks_one_holding_half(settings: Settings) -> None:
+def test_a_resume_holding_every_required_skill_outranks_one_holding_half(cpu_settings: Settings) -> None:
     asked = {"P": {"python", "sql", "spark", "kafka"}}
-    cov = _coverage(settings, {"all": {"python", "sql", "spark", "kafka"}, "half": {"python", "sql"}}, asked)
+    cov = _coverage(cpu_settings, {"all": {"python", "sql", "spark", "kafka"}, "half": {"python", "sql"}}, asked)
     assert cov[("all", "P")] == pytest.approx(1.0) and cov[("half", "P")] == pytest.approx(0.5)
 
 
-def test_a_required_skill_counts_more_than_a_preferred_one(settings: Settings) -> None:
+def test_a_required_skill_counts_more_than_a_preferred_one(cpu_settings: Settings) -> None:
     asked = {"P": {"python", "sql", "spark", "kafka", "terraform"}}
     preferred = {"P": {"terraform"}}
-    cov = _coverage(settings, {"req": {"python"}, "pref": {"terraform"}, "all": asked["P"]}, asked, preferred)
+    cov = _coverage(cpu_settings, {"req": {"python"}, "pref": {"terraform"}, "all": asked["P"]}, asked, preferred)
     total = 4 + PREFERRED_WEIGHT  # four required skills weigh 1 each, terraform half
     assert cov[("req", "P")] == pytest.approx(1 / total, abs=1e-5)
     assert cov[("pref", "P")] == pytest.approx(PREFERRED_WEIGHT / total, abs=1e-5)
@@ -54,7 +46,7 @@ def test_a_required_skill_counts_more_than_a_preferred_one(settings: Settings) -
                                                   3 * float(idf.mean())))  # floor: 3 average skills' weight
 
 
-def test_soft_coverage_credits_a_related_skill_less_than_the_skill_itself(settings: Settings) -> None:
+def test_soft_coverage_credits_a_related_skill_less_than_the_skill_itself(cpu_settings: Settings) -> None:
     dim = pd.DataFrame({"skill_id": ["pytorch", "deep-learning", "kafka"]})
     hierarchy = pd.DataFrame({"skill_id": ["pytorch"], "broader_id": ["deep-learning"]})
     relations = skill_relations(dim, hierarchy, None)
@@ -64,7 +56,7 @@ def test_soft_coverage_credits_a_related_skill_less_than_the_skill_itself(settin
     credits = candidate_credits(held, relations)
     assert credits == {"related": {"deep-learning": BROADER_CREDIT}}  # a held skill is never soft-credited
     asked = {"P": {"deep-learning", "python", "sql"}}
-    cov = _coverage(settings, held, asked, credits=credits)
+    cov = _coverage(cpu_settings, held, asked, credits=credits)
     assert cov[("exact", "P")] > cov[("related", "P")] > cov[("neither", "P")]
     assert cov[("related", "P")] - cov[("neither", "P")] == pytest.approx(BROADER_CREDIT / 3, abs=1e-5)
     pairs = pd.DataFrame({"candidate_id": ["related"], "posting_id": ["P"]})
@@ -84,7 +76,7 @@ def test_label_similarity_relations_stay_below_full_credit() -> None:
     assert all(0.7 < c < 1.0 for c in pairs.values())
 
 
-def test_missing_skills_list_required_ones_first_and_required_coverage(settings: Settings) -> None:
+def test_missing_skills_list_required_ones_first_and_required_coverage(cpu_settings: Settings) -> None:
     held, asked = {"C": {"python"}}, {"P": {"python", "sql", "terraform", "kafka"}}
     pairs = pd.DataFrame({"candidate_id": ["C"], "posting_id": ["P"], "score": [0.0], "skill_coverage": [0.0],
                           "semantic_similarity": [0.0], "rank_for_candidate": [1], "rank_for_posting": [1]})

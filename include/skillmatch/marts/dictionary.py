@@ -88,8 +88,8 @@ MARTS: dict[str, MartDoc] = {
                         "\"preferred qualifications\" section, or \"... is a plus\" in its clause); preferred "
                         "skills weigh half in skill_coverage",
          "alternative_group": "number (from 1 within the posting) of the \"any one of\" group the skill belongs to "
-                              "where the posting names skills as a choice (\"Python or Java\", \"R, SAS or "
-                              "Python\"); null when it asks for the skill on its own. A group counts as one "
+                              "where the posting names skills as a choice (\"Python or Java\", \"Statistics, "
+                              "Economics or a related field\"); null when it asks for the skill on its own. A group counts as one "
                               "requirement in skill_coverage and required_coverage, met by any member"},
         "SELECT method, requirement, count(*) FROM marts.fact_posting_skill GROUP BY ALL ORDER BY ALL;\n"
         "SELECT posting_id, alternative_group, list(preferred_label) FROM marts.fact_posting_skill\n"

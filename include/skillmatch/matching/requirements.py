@@ -10,11 +10,13 @@ Qualifications"), so both are found by phrase, not by line:
 
 Everything else is required: a skill the posting names without hedging is one it expects.
 
-Alternatives: skills named as a choice ("Python or Java", "Python, R, or Scala", "C/C++ or Java", "R and/or Python")
-form an "any one of" group (``alternative_group``): the match engine weighs the group as one requirement, met by
-whichever member the candidate holds (``engine.skill_matrices``). A run of mentions counts as a choice when only
-commas, slashes and an "or" (or "and/or") separate them and the run's last link holds the "or"; a skill the posting
-also names outside every such run is one it asks for on its own, and leaves its group (a group of one is none).
+Alternatives: skills named as a choice ("Python or Java", "Python, R, or Scala", "C/C++ or Java", "R and/or Python",
+"a degree in Statistics, Economics or a related field", "Perl, Bash, or similar") form an "any one of" group
+(``alternative_group``): the match engine weighs the group as one requirement, met by whichever member the candidate
+holds (``engine.skill_matrices``). A run of mentions counts as a choice when only commas, slashes and an "or" (or
+"and/or") separate them and the run's last link holds the "or", or the run is followed by "or related / similar /
+equivalent / other..."; a skill the posting also names outside every such run is one it asks for on its own, and
+leaves its group (a group of one is none).
 """
 from __future__ import annotations
 
@@ -79,16 +81,23 @@ def classify(text: str, spans: list[tuple[int, int]]) -> list[str]:
 
 _ALT_LINK = re.compile(r"[\s,/]*(?:(?:and\s*/\s*)?or\b)?\s*", re.I)
 _OR = re.compile(r"\bor\b", re.I)
+_OR_LIKE = re.compile(r"[\s,]*(?:and\s*/\s*)?or\s+(?:an?\s+|any\s+|other\s+)?(?:closely\s+)?"
+                      r"(?:related|similar|equivalent|comparable|other|relevant|another|allied)\b", re.I)
 ALT_LINK_MAX = 12  # characters between two mentions of one choice (", and/or " is 9)
 
 
 def alternatives(text: str, mentions: list[tuple[int, int, str]]) -> list[set[str]]:
     """The "any one of" groups among ``mentions`` (char_start, char_end, skill id) of ``text``: runs of mentions
-    linked only by commas, slashes and "or" whose last link holds the "or", merged where they share a skill; a
-    skill also mentioned outside every run is left out of its group, and only groups of two or more skills are
-    returned."""
+    linked only by commas, slashes and "or" whose last link holds the "or" or that "or related / similar / other..."
+    follows, merged where they share a skill; a skill also mentioned outside every run is left out of its group, and
+    only groups of two or more skills are returned."""
     ms = sorted(set(mentions))
     runs: list[list[tuple[int, int, str]]] = []
+
+    def close(run: list[tuple[int, int, str]], last_gap: str) -> None:
+        if len(run) > 1 and (_OR.search(last_gap) or _OR_LIKE.match(text, run[-1][1])):
+            runs.append(run)
+
     cur, last_gap = ms[:1], ""
     for a, b in zip(ms, ms[1:]):
         gap = text[a[1]:b[0]]
@@ -96,11 +105,9 @@ def alternatives(text: str, mentions: list[tuple[int, int, str]]) -> list[set[st
             cur.append(b)
             last_gap = gap
             continue
-        if len(cur) > 1 and _OR.search(last_gap):
-            runs.append(cur)
+        close(cur, last_gap)
         cur, last_gap = [b], ""
-    if len(cur) > 1 and _OR.search(last_gap):
-        runs.append(cur)
+    close(cur, last_gap)
     in_run = {m for run in runs for m in run}
     alone = {sid for m in ms for sid in [m[2]] if m not in in_run}
     groups: list[set[str]] = []

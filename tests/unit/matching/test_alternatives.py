@@ -32,7 +32,10 @@ def _mentions(text: str, words: list[str]) -> list[tuple[int, int, str]]:
     ("Programming skills in C/C++ or Java", ["C", "C++", "Java"], [{"c", "c++", "java"}]),
     ("R and/or Python familiarity preferred", ["R", "Python"], [{"r", "python"}]),
     ("HTML/CSS and SQL; Docker, Kubernetes", ["HTML", "CSS", "SQL", "Docker", "Kubernetes"], []),
-    ("Python, SQL, Tableau, or similar tools", ["Python", "SQL", "Tableau"], []),  # the "or" leads elsewhere
+    # "or related / similar..." after a run makes it a choice too
+    ("MS in Statistics, Economics or a related field", ["Statistics", "Economics"], [{"statistics", "economics"}]),
+    ("Strong scripting in Perl, Bash, or similar.", ["Perl", "Bash"], [{"perl", "bash"}]),
+    ("Python, SQL, Tableau, and similar tools", ["Python", "SQL", "Tableau"], []),
     # Python is also asked for on its own: it leaves the group, and a group of one is none
     ("Java or Python. You will write Python every day.", ["Java", "Python"], []),
     # two choices sharing a skill are one

@@ -140,3 +140,48 @@ def test_a_choice_is_one_learning_step_on_the_member_the_candidate_is_closest_to
     assert steps["skill_id"].tolist() == ["python"]
     assert steps["expected_gain"].iloc[0] == pytest.approx(
         0.35 * max(idf["python"], idf["java"]) * 0.4 / denom["P"], abs=1e-6)
+
+
+def _set_posting(root, text: str, spans: dict[str, tuple[int, int]]) -> None:  # noqa: ANN001 - Path
+    """Give the lake's first posting ``text`` and exactly the skill facts ``spans`` (skill -> char range)."""
+    from skillmatch.lake import read_parquet, write_parquet_atomic
+
+    silver = read_parquet(root / "silver" / "postings.parquet")
+    silver.loc[silver["posting_id"] == "post_000", "text"] = text
+    write_parquet_atomic(silver, root / "silver" / "postings.parquet")
+    facts = read_parquet(root / "gold" / "fact_posting_skill.parquet")
+    facts = pd.concat([facts[facts["doc_id"] != "post_000"],
+                       pd.DataFrame({"doc_id": "post_000", "skill_id": list(spans),
+                                     "char_start": [s for s, _ in spans.values()],
+                                     "char_end": [e for _, e in spans.values()]})], ignore_index=True)
+    write_parquet_atomic(facts, root / "gold" / "fact_posting_skill.parquet")
+
+
+def test_a_posting_whose_choice_changes_is_rescored_and_equals_a_full_recompute(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from skillmatch.lake import read_parquet
+    from skillmatch.matching.engine import compute_matches
+    from tests.unit.matching.test_match_shards import _same, _settings, _write_lake
+
+    monkeypatch.setenv("SKILLMATCH_TOP_K", "4")
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    a, b = tmp_path / "incremental", tmp_path / "full"
+    _write_lake(a)
+    text = "We use skill 0 or skill 1 daily, and skill 2."
+    _set_posting(a, text, {f"skill:{i}": (text.index(f"skill {i}"), text.index(f"skill {i}") + 7) for i in range(3)})
+    assert compute_matches(_settings(a, monkeypatch))["mode"] == "full"
+    req = read_parquet(a / "gold" / "posting_skill_requirement.parquet").query("doc_id == 'post_000'")
+    groups = req.set_index("skill_id")["alternative_group"]
+    assert groups["skill:0"] == groups["skill:1"] == 1 and pd.isna(groups["skill:2"])
+    # the same skills, now all asked for: only the choice changes, and the night rescores that one posting
+    text = "We use skill 0 and skill 1 daily, and skill 2."
+    _set_posting(a, text, {f"skill:{i}": (text.index(f"skill {i}"), text.index(f"skill {i}") + 7) for i in range(3)})
+    shutil.copytree(a, b)
+    inc = compute_matches(_settings(a, monkeypatch))
+    assert inc["mode"] == "incremental" and inc["changed_postings"] == 1 and inc["changed_candidates"] == 0
+    assert read_parquet(a / "gold" / "posting_skill_requirement.parquet").query(
+        "doc_id == 'post_000'")["alternative_group"].isna().all()
+    monkeypatch.setenv("SKILLMATCH_MATCH_FULL", "1")
+    assert compute_matches(_settings(b, monkeypatch))["mode"] == "full"
+    _same(a, b)

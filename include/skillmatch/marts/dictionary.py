@@ -138,7 +138,10 @@ MARTS: dict[str, MartDoc] = {
          "missing_skill_ids": "posting skills the candidate lacks: required ones first, each group rarest first "
                               "(not the other members of a choice the candidate meets)",
          "partial_skill_ids": "the missing skills a related skill the candidate holds partly covers",
-         "matched_skills": "labels of matched_skill_ids", "missing_skills": "labels of missing_skill_ids"},
+         "matched_skills": "labels of matched_skill_ids", "missing_skills": "labels of missing_skill_ids",
+         "missing_choices": "the posting's choices (fact_posting_skill.alternative_group) the candidate meets no "
+                            "member of, each as the labels of its members: any one of them would do (its members "
+                            "are also in missing_skills)"},
         "SELECT c.candidate_id, m.score, m.matched_skills, m.missing_skills FROM marts.fact_match m "
         "JOIN marts.dim_candidate c USING (candidate_id) WHERE m.posting_id = '<posting_id>' "
         "AND m.rank_for_posting <= 5 ORDER BY m.rank_for_posting;"),

@@ -115,6 +115,7 @@ def match_records(fm: pd.DataFrame, resume_ids: list[str]) -> list[dict[str, obj
              "components": {c: None if pd.isna(getattr(r, c)) else round(float(getattr(r, c)), 4)
                             for c in (*COMPONENTS, "required_coverage")},
              "matched_skills": list(r.matched_skills), "missing_skills": list(r.missing_skills),
+             "missing_choices": [list(c) for c in r.missing_choices],
              "matched_skill_ids": list(r.matched_skill_ids), "missing_skill_ids": list(r.missing_skill_ids),
              "partial_skill_ids": list(r.partial_skill_ids)}
             for r in g.itertuples()]

@@ -38,7 +38,7 @@ MIN_SKILLS_FOR_FULL_COVERAGE = 3
 PREFERRED_WEIGHT = 0.5  # a "nice to have" skill weighs half a required one
 FACT_MATCH_COLUMNS = ["candidate_id", "posting_id", "score", *COMPONENTS, "required_coverage",
                       "rank_for_candidate", "rank_for_posting", "matched_skill_ids", "missing_skill_ids",
-                      "partial_skill_ids", "matched_skills", "missing_skills"]
+                      "partial_skill_ids", "matched_skills", "missing_skills", "missing_choices"]
 
 
 def skill_idf(posting_skills: pd.DataFrame, n_postings: int) -> pd.Series:
@@ -632,14 +632,15 @@ def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post
     """``fact_match`` rows: the scored pairs plus matched / missing skills (missing: required ones first), rarest
     first (highest IDF), then by label; the missing skills a related held skill partly covers; and the share of
     the posting's required skills the candidate holds. A group of ``alternatives`` is one requirement: held when
-    any member is, and then none of its other members is missing."""
+    any member is, and then none of its other members is missing; ``missing_choices`` lists the labels of each
+    group the candidate meets no member of ("any one of these")."""
     preferred, credits, alternatives = preferred or {}, credits or {}, alternatives or {}
 
     def ordered(ids: set[str], pref: set[str] = frozenset()) -> list[str]:  # noqa: B006 - read only
         return sorted(ids, key=lambda s: (s in pref, -float(idf.get(s, 0.0)), labels.get(s, s)))
 
     fm = pairs.copy()
-    matched, missing, partial, required_cov = [], [], [], []
+    matched, missing, partial, required_cov, choices = [], [], [], [], []
     for c, p in zip(fm["candidate_id"], fm["posting_id"]):
         have, need, pref = cand_skills.get(c, set()), post_skills.get(p, set()), preferred.get(p, set())
         groups = alternatives.get(p, ())
@@ -652,10 +653,12 @@ def with_skill_lists(pairs: pd.DataFrame, cand_skills: dict[str, set[str]], post
         grouped = frozenset().union(*groups)
         required = [{s} for s in need - pref - grouped] + [g for g in groups if not g <= pref]
         required_cov.append(round(sum(bool(g & have) for g in required) / len(required), 6) if required else None)
+        choices.append(sorted(sorted(labels.get(s, s) for s in g) for g in groups if not g & have))
     fm["matched_skill_ids"], fm["missing_skill_ids"], fm["partial_skill_ids"] = matched, missing, partial
     fm["required_coverage"] = pd.array(required_cov, dtype="Float64")
     fm["matched_skills"] = [[labels.get(s, s) for s in m] for m in matched]
     fm["missing_skills"] = [[labels.get(s, s) for s in m] for m in missing]
+    fm["missing_choices"] = choices
     for c in COMPONENTS:  # a component not computed (no profiles) stays null
         if c not in fm:
             fm[c] = np.nan

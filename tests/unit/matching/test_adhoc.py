@@ -43,7 +43,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     postings.write_text("\n".join(json.dumps(p) for p in [
         # an export that dropped a line break: "skillsKubernetes" is two lines again, so Kubernetes is found
         {"id": "p-platform", "title": "Platform engineer", "text": "Python skillsKubernetes and Docker; SQL a plus."},
-        {"id": "p-analyst", "title": "Reporting analyst", "text": "Excel spreadsheets and SQL every day."},
+        {"id": "p-analyst", "title": "Reporting analyst",
+         "text": "Excel spreadsheets and SQL every day; Python or Kubernetes for automation."},
         {"id": "p-data", "title": "Data engineer", "text": "Python and SQL pipelines."},
     ]) + "\n")
     return tmp_path
@@ -74,6 +75,9 @@ def test_match_contract(env: Path, caplog: pytest.LogCaptureFixture) -> None:
     # the DOCX table cell was read: Excel and SQL come from it
     assert bo["matches"][0]["posting_id"] == "p-analyst"
     assert set(bo["matches"][0]["matched_skill_ids"]) == {"esco:excel", "esco:sql"}
+    # a choice the resume meets no member of: any one of them would do
+    assert bo["matches"][0]["missing_choices"] == [["Kubernetes", "Python (computer programming)"]]
+    assert set(bo["matches"][0]["missing_skills"]) == {"Kubernetes", "Python (computer programming)"}
 
 
 def test_paths_contract(env: Path) -> None:
@@ -88,8 +92,10 @@ def test_paths_contract(env: Path) -> None:
     assert ana["target_posting_ids"] == ["p-analyst"] and ana["prerequisites"] == []
     assert 0 < ana["expected_gain"] <= ana["expected_score_after"] <= 1
     assert ana["reason"].startswith("raises your average match with your top 3 postings by ")
-    # bo lacks Python (two targets ask for it) before Kubernetes / Docker (one each)
-    assert steps["bo"][0]["skill_id"] == "esco:python" and steps["bo"][0]["targets_needing"] == 2
+    # bo lacks Python (three targets ask for it, the analyst's as a choice with Kubernetes, which Python stands for
+    # there: more postings ask for it) before Kubernetes / Docker (one each)
+    assert steps["bo"][0]["skill_id"] == "esco:python" and steps["bo"][0]["targets_needing"] == 3
+    assert steps["bo"][0]["reason"].endswith("; Kubernetes would do as well where a posting names them as a choice")
     after = [s["expected_score_after"] for s in steps["bo"]]
     assert after == sorted(after)
 

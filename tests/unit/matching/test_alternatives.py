@@ -116,6 +116,7 @@ def test_fact_match_lists_no_other_member_of_a_met_choice_as_missing() -> None:
     assert j["matched_skill_ids"] == ["java", "sql"] and "python" not in j["missing_skill_ids"]
     assert j["required_coverage"] == pytest.approx(2 / 4)  # the choice, sql, spark, kafka: two met
     assert set(n["missing_skill_ids"]) == {"python", "java", "spark", "kafka"}  # a choice no one met: all listed
+    assert n["missing_choices"] == [["java", "python"]] and j["missing_choices"] == []  # any one of them would do
     assert n["required_coverage"] == pytest.approx(1 / 4)
 
 

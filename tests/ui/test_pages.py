@@ -104,6 +104,8 @@ def test_matches_of_a_posting_found_by_title(client) -> None:
     assert rows[0] == (f"1 {CANDIDATE} 0.812 0.700 75 % 0.873 0.910 1.000 0.500 "
                        "✓ Python (computer programming), SQL ✗ Kubernetes (partly covered)")
     assert rows[1].startswith(f"2 {OTHER_CANDIDATE} 0.455")
+    assert rows[1].endswith("✗ Kubernetes, Apache Spark any one of: Apache Spark / Kubernetes")  # a choice
+    assert "any one of" not in rows[0]
     assert client.get("/skillmatch/matches", params={"posting": POSTING}).text.count(CANDIDATE) >= 1
 
 

@@ -47,7 +47,7 @@ CREATE TABLE marts.fact_match (candidate_id VARCHAR, posting_id VARCHAR, score D
   semantic_similarity DOUBLE, title_similarity DOUBLE, seniority_fit DOUBLE, location_fit DOUBLE,
   required_coverage DOUBLE, rank_for_candidate BIGINT, rank_for_posting BIGINT,
   matched_skill_ids VARCHAR[], missing_skill_ids VARCHAR[], partial_skill_ids VARCHAR[], matched_skills VARCHAR[],
-  missing_skills VARCHAR[]);
+  missing_skills VARCHAR[], missing_choices VARCHAR[][]);
 CREATE TABLE marts.fact_learning_step (candidate_id VARCHAR, step BIGINT, skill_id VARCHAR, skill_label VARCHAR,
   action VARCHAR, expected_gain DOUBLE, expected_score_after DOUBLE, priority DOUBLE, demand_postings BIGINT, demand_index DOUBLE,
   prerequisite_ids VARCHAR[], targets_needing BIGINT, targets_considered BIGINT, target_posting_ids VARCHAR[],
@@ -144,12 +144,13 @@ def build_warehouse(data_dir: Path) -> Path:
         con.executemany(
             "INSERT INTO marts.fact_match (candidate_id, posting_id, score, skill_coverage, semantic_similarity, "
             "title_similarity, seniority_fit, location_fit, required_coverage, rank_for_candidate, rank_for_posting, "
-            "matched_skills, missing_skills, partial_skill_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "matched_skills, missing_skills, partial_skill_ids, missing_choices) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(CANDIDATE, POSTING, 0.812, 0.7, 0.873, 0.91, 1.0, 0.5, 0.75, 1, 1,
-              ["Python (computer programming)", "SQL"], ["Kubernetes"], ["skill:3"]),
+              ["Python (computer programming)", "SQL"], ["Kubernetes"], ["skill:3"], []),
              (OTHER_CANDIDATE, POSTING, 0.455, 0.3, 0.538, 0.2, 0.4, 0.5, 0.25, 2, 2, ["SQL"],
-              ["Kubernetes", "Apache Spark"], []),
-             (CANDIDATE, "landing:7", 0.61, 0.5, 0.67, 0.8, 1.0, 1.0, None, 2, None, ["SQL"], ["dbt"], [])],
+              ["Kubernetes", "Apache Spark"], [], [["Apache Spark", "Kubernetes"]]),
+             (CANDIDATE, "landing:7", 0.61, 0.5, 0.67, 0.8, 1.0, 1.0, None, 2, None, ["SQL"], ["dbt"], [], [])],
         )
         con.executemany(
             "INSERT INTO marts.fact_learning_step (candidate_id, step, skill_id, skill_label, action, expected_gain, "

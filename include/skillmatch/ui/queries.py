@@ -210,13 +210,14 @@ PARTIAL = ("(SELECT list(s.preferred_label ORDER BY list_position(m.partial_skil
 
 
 def matches_for_posting(con: Any, posting_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The posting's top candidates (`marts.fact_match`), with score components and matched / missing skills."""
+    """The posting's top candidates (`marts.fact_match`), with score components and matched / missing skills (and
+    the choices of which any one would do)."""
     return _rows(
         con,
         f"""
         SELECT candidate_id, score, skill_coverage, required_coverage, semantic_similarity, title_similarity,
                seniority_fit, location_fit, rank_for_posting AS rank, matched_skills, missing_skills,
-               {PARTIAL} AS partial_skills
+               missing_choices, {PARTIAL} AS partial_skills
         FROM marts.fact_match m WHERE posting_id = ? AND rank_for_posting IS NOT NULL
         ORDER BY rank_for_posting LIMIT ?
         """,
@@ -231,7 +232,7 @@ def matches_for_candidate(con: Any, candidate_id: str, limit: int = 20) -> list[
         f"""
         SELECT m.posting_id, p.title, p.company, m.score, m.skill_coverage, m.required_coverage,
                m.semantic_similarity, m.title_similarity, m.seniority_fit, m.location_fit,
-               m.rank_for_candidate AS rank, m.matched_skills, m.missing_skills,
+               m.rank_for_candidate AS rank, m.matched_skills, m.missing_skills, m.missing_choices,
                {PARTIAL} AS partial_skills
         FROM marts.fact_match m LEFT JOIN marts.dim_job_posting p USING (posting_id)
         WHERE m.candidate_id = ? AND m.rank_for_candidate IS NOT NULL

@@ -109,7 +109,7 @@ def alternatives(text: str, mentions: list[tuple[int, int, str]]) -> list[set[st
         cur, last_gap = [b], ""
     close(cur, last_gap)
     in_run = {m for run in runs for m in run}
-    alone = {sid for m in ms for sid in [m[2]] if m not in in_run}
+    alone = {m[2] for m in ms if m not in in_run}  # skills also named outside every run
     groups: list[set[str]] = []
     for run in runs:
         members = {sid for _, _, sid in run} - alone

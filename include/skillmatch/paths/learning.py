@@ -9,10 +9,10 @@ the gain of a skill does not change once another is learned, and greedy is exact
 learned skill would give its relatives are not counted: a path never promises more than it delivers).
 
 Alternatives: where a target names skills as a choice ("Python or Java", ``matching.requirements``) and the
-candidate holds none of them, one of them is the step for that target: the one the candidate is closest to (the
-largest soft credit), then the most asked-for; its gain is the group's (one requirement, weighing its heaviest
-member), and the others are named in the step's reason. Each group thus stands behind one skill, so gains still add
-up and greedy stays exact.
+candidate holds none of them, one of them is the step for that target: the one that meets the most of the targets'
+needs (asked for on its own or in other choices), then the one the candidate is closest to (the largest soft
+credit), then the most asked-for; its gain is the group's (one requirement, weighing its heaviest member), and the others are named
+in the step's reason. Each group thus stands behind one skill, so gains still add up and greedy stays exact.
 
 Priority = gain x market factor x (1 + 0.25 if the skill is a sibling, in the ESCO hierarchy, of one the candidate
 holds): market demand and learnability. The market factor is ``log(1 + d) / log(1 + d_max)`` for a skill asked for
@@ -38,6 +38,7 @@ within one action.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -163,15 +164,19 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
         soft = credits.get(cid, {})
         need: dict[str, list[int]] = {}
         others: dict[str, set[str]] = {}  # a step's skill -> the alternatives it stands for in some target
-        for t, missing in enumerate(grp["missing_skill_ids"]):
-            missing = set(missing)
-            for g in alternatives.get(pids[t], ()):
-                if len(g & missing) > 1:  # one member stands for the group
-                    pick = min(g & missing, key=lambda x: (-soft.get(x, 0.0), -int(demand.get(x, 0)),
-                                                           labels.get(x, x), x))
-                    missing -= g - {pick}
-                    others.setdefault(pick, set()).update(g - {pick})
-            for s in sorted(missing):
+        gaps = [set(m) for m in grp["missing_skill_ids"]]
+        choices = [[g for g in alternatives.get(p, ()) if len(g & gap) > 1] for p, gap in zip(pids, gaps)]
+        # how many of the targets' needs a skill would meet (on its own, or as a member of a choice): the member
+        # that meets the most is taken, so one step meets every choice that shares it; then the closest
+        wanted = Counter(s for gap, cs in zip(gaps, choices) for s in gap - set().union(*cs))
+        wanted.update(x for cs in choices for g in cs for x in g)
+        for t, (gap, cs) in enumerate(zip(gaps, choices)):
+            for g in cs:  # one member stands for the group
+                pick = min(g & gap, key=lambda x: (-wanted[x], -soft.get(x, 0.0), -int(demand.get(x, 0)),
+                                                   labels.get(x, x), x))
+                gap -= g - {pick}
+                others.setdefault(pick, set()).update(g - {pick})
+            for s in sorted(gap):
                 need.setdefault(s, []).append(t)
         if not need:
             continue

@@ -186,3 +186,17 @@ def test_a_posting_whose_choice_changes_is_rescored_and_equals_a_full_recompute(
     monkeypatch.setenv("SKILLMATCH_MATCH_FULL", "1")
     assert compute_matches(_settings(b, monkeypatch))["mode"] == "full"
     _same(a, b)
+
+
+def test_choices_that_share_a_member_are_met_by_one_step() -> None:
+    # P asks for java or python, Q for python or go; the market asks for java and go more (S1, S2) than python
+    ps = pd.DataFrame({"doc_id": ["P", "P", "Q", "Q", "S1", "S1", "S2", "S2"],
+                       "skill_id": ["java", "python", "python", "go", "java", "go", "java", "go"],
+                       "requirement": "required",
+                       "alternative_group": pd.array([1, 1, 1, 1, None, None, None, None], dtype="Int64")})
+    fm = pd.DataFrame({"candidate_id": "C", "posting_id": ["P", "Q"], "rank_for_candidate": [1, 2], "score": 0.1,
+                       "missing_skill_ids": [["java", "python"], ["go", "python"]]})
+    steps = rank_learning_steps(fm, ps, {}, targets=2, max_steps=5, coverage_weight=0.35, n_postings=10)
+    # by demand alone P would take java and Q go: two steps; python meets both choices in one
+    assert steps["skill_id"].tolist() == ["python"] and steps["targets_needing"].tolist() == [2]
+    assert steps["reason"].iloc[0].endswith("; go or java would do as well where a posting names them as a choice")

@@ -11,8 +11,9 @@ learned skill would give its relatives are not counted: a path never promises mo
 Alternatives: where a target names skills as a choice ("Python or Java", ``matching.requirements``) and the
 candidate holds none of them, one of them is the step for that target: the one that meets the most of the targets'
 needs (asked for on its own or in other choices), then the one the candidate is closest to (the largest soft
-credit), then the most asked-for; its gain is the group's (one requirement, weighing its heaviest member), and the others are named
-in the step's reason. Each group thus stands behind one skill, so gains still add up and greedy stays exact.
+credit), then the most asked-for; its gain is the group's (one requirement, weighing its heaviest member), and the
+others are named in the step's reason. Each group thus stands behind one skill, so gains still add up and greedy
+stays exact.
 
 Priority = gain x market factor x (1 + 0.25 if the skill is a sibling, in the ESCO hierarchy, of one the candidate
 holds): market demand and learnability. The market factor is ``log(1 + d) / log(1 + d_max)`` for a skill asked for

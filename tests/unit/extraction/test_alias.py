@@ -255,6 +255,30 @@ def test_business_administration_is_the_field_of_study() -> None:
     assert _hits(AliasMatcher(dim, curation={}), "Business Administration") == []  # no taxonomy name is the phrase
 
 
+def test_finance_law_and_software_development_name_their_field() -> None:
+    """"Finance" and "law" name a field only where the sentence reads as one (a degree, experience in it); "software
+    development" and "software engineering", which ESCO has no concept for, name computer programming (the span
+    linker took them to computer engineering through its alt label "computer software development")."""
+    fin, law = ("http://data.europa.eu/esco/skill/52e53619-fa77-4f72-b237-5e4aae784dc2",
+                "http://data.europa.eu/esco/skill/06f46a6e-62d3-4ca0-bedb-cb4c021c14ee")
+    prog = "http://data.europa.eu/esco/skill/21d2f96d-35f7-4e3f-9745-c533d2dd6e97"
+    dim = pd.DataFrame([(fin, "financial management", [], "esco"), (law, "legal studies", [], "esco"),
+                        (prog, "computer programming", [], "esco"),
+                        ("esco:comp-eng", "computer engineering", ["computer software development"], "esco")],
+                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    assert _hits(m, "Bachelor's degree in Accounting, Finance or a related field.") == [("Finance", fin)]
+    assert _hits(m, "Strong knowledge of finance and underwriting.") == [("finance", fin)]
+    assert _hits(m, "You will partner with the Finance and Accounting teams.") == []  # a department
+    assert _hits(m, "We help immigrants finance their first smartphone.") == []
+    assert _hits(m, "Juris Doctor (J.D.) from an accredited law school.") == [("law", law)]
+    assert _hits(m, "Offers are contingent on a background check, as permitted by law.") == []
+    assert _hits(m, "5+ years of software development; a degree in Software Engineering.") == [
+        ("software development", prog), ("Software Engineering", prog)]
+    assert _hits(m, "computer software development") == [("computer software development", "esco:comp-eng")]
+    assert _hits(AliasMatcher(dim, curation={}), "5+ years of software development") == []
+
+
 def test_aws_is_the_cloud_platform() -> None:
     """O*NET's only name for the platform is "Amazon Web Services AWS software": the bare names are curated to it,
     and the longer O*NET products keep their own names."""

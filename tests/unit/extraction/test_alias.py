@@ -279,6 +279,20 @@ def test_finance_law_and_software_development_name_their_field() -> None:
     assert _hits(AliasMatcher(dim, curation={}), "5+ years of software development") == []
 
 
+def test_spreadsheets_quality_assurance_and_multitaskers_name_their_skill() -> None:
+    qa, sheets, multi = ("http://data.europa.eu/esco/skill/c7cc6dc5-d56b-4323-8e5c-47c4022f615f",
+                         "http://data.europa.eu/esco/skill/1973c966-f236-40c9-b2d4-5d71a89019be",
+                         "http://data.europa.eu/esco/skill/0b144726-21c2-46ed-8d13-c03d27f61604")
+    dim = pd.DataFrame([(qa, "quality assurance methodologies", [], "esco"),
+                        (sheets, "use spreadsheets software", [], "esco"),
+                        (multi, "perform multiple tasks at the same time", ["multi-task"], "esco")],
+                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    text = "Quality assurance of Excel spreadsheets and one spreadsheet; an exceptional multi-tasker, a multitasker."
+    assert _hits(AliasMatcher(dim), text) == [("Quality assurance", qa), ("spreadsheets", sheets),
+                                             ("spreadsheet", sheets), ("multi-tasker", multi), ("multitasker", multi)]
+    assert _hits(AliasMatcher(dim, curation={}), text) == []
+
+
 def test_aws_is_the_cloud_platform() -> None:
     """O*NET's only name for the platform is "Amazon Web Services AWS software": the bare names are curated to it,
     and the longer O*NET products keep their own names."""

@@ -293,6 +293,16 @@ def test_spreadsheets_quality_assurance_and_multitaskers_name_their_skill() -> N
     assert _hits(AliasMatcher(dim, curation={}), text) == []
 
 
+def test_clustering_is_machine_learning_with_a_modelling_cue() -> None:
+    ml = "http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43"
+    dim = pd.DataFrame([(ml, "machine learning", [], "esco"), ("onet:clustering", "Clustering software", [], "onet")],
+                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    assert _hits(m, "Unsupervised learning (clustering, PCA) and classification.") == [("clustering", ml)]
+    assert _hits(m, "Veritas Cluster Server, clustering, DNS.") == []  # server clusters: no link at all
+    assert _hits(AliasMatcher(dim, curation={}), "Unsupervised learning (clustering, PCA).") == []
+
+
 def test_aws_is_the_cloud_platform() -> None:
     """O*NET's only name for the platform is "Amazon Web Services AWS software": the bare names are curated to it,
     and the longer O*NET products keep their own names."""

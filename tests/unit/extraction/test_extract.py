@@ -451,14 +451,18 @@ def test_one_word_span_links_need_a_shared_stem_and_curated_forms_stay_the_match
     assert plausible_links(spans.iloc[:0], link_index).tolist() == []
 
 
-def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_index: SkillIndex) -> None:
-    """The most frequent wrong span links of 2026-12-06 (the shipped curation file blocks each form): without the
-    rows, each of these links, a one-word span through a shared stem and a longer one through its score."""
+def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_index: SkillIndex,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The most frequent wrong span links of 2026-12-06: the shipped curation file blocks each form, and without it
+    each would link (the one-word spans at a near-exact score, the longer one at any)."""
+    from skillmatch.extraction import extract
     from skillmatch.extraction.extract import plausible_links
 
-    spans = pd.DataFrame([("technical", "esco:technical-terminology", 0.83), ("Professional", "esco:cooperate", 0.8),
-                          ("Financial", "esco:financial-capability", 0.8), ("Apache", "onet:apache-http-server", 0.9),
-                          ("Microsoft", "onet:microsoft-windows", 0.9), ("Adobe", "esco:presentation-software", 0.7),
-                          ("Performance Management", "esco:plan", 0.8)],
-                         columns=["surface_form", "skill_id", "score"])
+    spans = pd.DataFrame([("technical", "esco:technical-terminology"), ("Professional", "esco:cooperate"),
+                          ("Financial", "esco:financial-capability"), ("Apache", "onet:apache-http-server"),
+                          ("Microsoft", "onet:microsoft-windows"), ("Adobe", "esco:presentation-software"),
+                          ("analysis", "esco:statistics"), ("Performance Management", "esco:plan")],
+                         columns=["surface_form", "skill_id"]).assign(score=0.96)
     assert not plausible_links(spans, link_index).any()
+    monkeypatch.setattr(extract, "load_curation", lambda: {})
+    assert plausible_links(spans, link_index).all()

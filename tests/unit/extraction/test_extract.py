@@ -461,7 +461,10 @@ def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_inde
     spans = pd.DataFrame([("technical", "esco:technical-terminology"), ("Professional", "esco:cooperate"),
                           ("Financial", "esco:financial-capability"), ("Apache", "onet:apache-http-server"),
                           ("Microsoft", "onet:microsoft-windows"), ("Adobe", "esco:presentation-software"),
-                          ("analysis", "esco:statistics"), ("Performance Management", "esco:plan")],
+                          ("analysis", "esco:statistics"), ("data", "esco:statistics"), ("IBM", "onet:ibm-domino"),
+                          ("strategy", "esco:entrepreneurial-spirit"), ("Focused", "esco:stay-alert"),
+                          ("Goal-oriented", "esco:lead-others"), ("Variance Analysis", "esco:portfolio-theory"),
+                          ("Performance Management", "esco:plan")],
                          columns=["surface_form", "skill_id"]).assign(score=0.96)
     assert not plausible_links(spans, link_index).any()
     monkeypatch.setattr(extract, "load_curation", lambda: {})

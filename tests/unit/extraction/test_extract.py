@@ -454,7 +454,7 @@ def test_one_word_span_links_need_a_shared_stem_and_curated_forms_stay_the_match
 def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_index: SkillIndex,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The most frequent wrong span links of 2026-12-06: the shipped curation file blocks each form, and without it
-    each would link (the one-word spans at a near-exact score, the longer one at any)."""
+    each would link (the one-word spans at a near-exact score, the longer ones at any)."""
     from skillmatch.extraction import extract
     from skillmatch.extraction.extract import plausible_links
 

@@ -4,8 +4,9 @@ Fine-tunes the query side of the skill linker (the MiniLM bi-encoder that ranks 
 contrastively on real job-ad language: SkillSpan train sentences and shared-posting sentences, each with the
 concepts the alias matcher links in it with certainty, scored against every concept of the taxonomy. Scores it on
 the Decorte validation sets and a held-out tenth of the documents and **promotes it only if it passes the gate**
-(Decorte mean RP@5 above the packaged encoder's by `SKILLMATCH_LINKER_GATE_MARGIN` and no worse than the promoted
-linker). `rank-skills` loads the promoted linker, never a worse one. Weekly (Sunday 04:00, after the tagger) or
+(on the Decorte validation sets: RP@5 no lower than the packaged encoder's, MRR above it by
+`SKILLMATCH_LINKER_GATE_MARGIN`; RP@5 no lower than the promoted linker's). `rank-skills` loads the promoted
+linker, never a worse one. Weekly (Sunday 04:00, after the tagger) or
 triggered by hand; runs on the `gpu` pool and queue, and on CPU when the worker has no GPU.
 """
 from __future__ import annotations

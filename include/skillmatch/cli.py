@@ -83,8 +83,8 @@ def _train_tagger(s: Settings, a: argparse.Namespace) -> object:
 
 
 def _train_linker(s: Settings, a: argparse.Namespace) -> object:
-    from skillmatch.extraction.linker import (LinkerConfig, backfill_sentence_threshold, promoted_linker,
-                                              train_and_promote_linker, trained_linkers)
+    from skillmatch.extraction.linker import (LinkerConfig, backfill_sentence_threshold, promote_linker_if_better,
+                                              promoted_linker, train_and_promote_linker, trained_linkers)
 
     current = promoted_linker(s.model_dir)
     if a.if_missing and current is not None:
@@ -92,8 +92,13 @@ def _train_linker(s: Settings, a: argparse.Namespace) -> object:
         return {"skipped": "a promoted linker exists", **current,
                 **({"sentence_threshold": calibrated} if calibrated else {})}
     if a.if_missing and (trained := trained_linkers(s.model_dir)):
-        # a linker the gate refused is not retrained on every setup: the weekly DAG or a plain call retries
-        return {"skipped": f"a linker was trained already ({trained[-1].name}) and not promoted"}
+        # a linker the gate refused is not retrained on every setup (the weekly DAG or a plain call retries), but
+        # the newest is judged again by the current gate, which may have changed since it was trained
+        margin = s.linker_gate_margin if a.margin is None else a.margin
+        promoted, why = promote_linker_if_better(trained[-1], s.model_dir, margin)
+        if promoted:
+            return {"promoted": True, "gate": why, "sentence_threshold": backfill_sentence_threshold(s)}
+        return {"skipped": f"a linker was trained already ({trained[-1].name}) and not promoted", "gate": why}
     cfg = LinkerConfig() if a.max_pairs is None else LinkerConfig(max_pairs=a.max_pairs)
     return train_and_promote_linker(s, cfg, a.margin)
 
@@ -272,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "train-linker":
             sp.add_argument("--max-pairs", type=int, default=None, help="training sentences (default 8000)")
             sp.add_argument("--margin", type=float, default=None,
-                            help="Decorte mean RP@5 gain over the packaged encoder needed to promote (default "
+                            help="Decorte mean MRR gain over the packaged encoder needed to promote (default "
                                  "SKILLMATCH_LINKER_GATE_MARGIN, 0.01)")
             sp.add_argument("--if-missing", action="store_true", help="do nothing when a promoted linker exists")
     return p

@@ -18,7 +18,7 @@ from skillmatch.extraction.linker import (PROMOTED_FILE, SENTENCE_THRESHOLDS, Li
                                           backfill_sentence_threshold, decorte_validation, linker_pairs,
                                           pairs_rp_at_5, pick_sentence_threshold, posting_documents,
                                           promote_linker_if_better, promoted_linker, promoted_linker_path,
-                                          promoted_sentence_threshold, split_pairs, train_linker)
+                                          promoted_sentence_threshold, split_pairs, trained_linkers, train_linker)
 from skillmatch.lake import write_parquet_atomic
 from tests.unit.extraction.test_extract import tiny_dim_skill
 
@@ -90,28 +90,39 @@ def test_pairs_rp_at_5_counts_gold_concepts_among_the_five_nearest() -> None:
     assert pairs_rp_at_5(query[:0], [], labels) == 0.0
 
 
-def _candidate(root: Path, version: str, base: float, ours: float, held: tuple[float, float]) -> Path:
+def _candidate(root: Path, version: str, rp5: tuple[float, float], mrr: tuple[float, float],
+               held: tuple[float, float]) -> Path:
+    """A trained linker's folder whose meta.json gives (packaged encoder, linker) Decorte means and held-out RP@5."""
     folder = root / version
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({
         "version": version, "held_out_rp5": {"base": held[0], "linker": held[1]},
-        "decorte": {"base": {"mean": {"RP@5": base}}, "linker": {"mean": {"RP@5": ours}}}}))
+        "decorte": {w: {"mean": {"RP@5": rp5[i], "MRR": mrr[i]}} for i, w in enumerate(("base", "linker"))}}))
     return folder
 
 
 def test_gate_promotes_only_a_linker_that_beats_the_encoder_and_never_a_worse_one(tmp_path: Path) -> None:
     root = tmp_path / "models"
-    ok, why = promote_linker_if_better(_candidate(root, "linker-a", 0.68, 0.685, (0.3, 0.7)), root, 0.01)
-    assert not ok and "does not beat the packaged encoder's 0.6800 by 0.010" in why
-    ok, why = promote_linker_if_better(_candidate(root, "linker-b", 0.68, 0.72, (0.3, 0.3)), root, 0.01)
+    ok, why = promote_linker_if_better(_candidate(root, "linker-a", (0.68, 0.679), (0.66, 0.75), (0.3, 0.7)),
+                                       root, 0.01)
+    assert not ok and "RP@5 0.6790 is below the packaged encoder's 0.6800" in why
+    ok, why = promote_linker_if_better(_candidate(root, "linker-b", (0.68, 0.70), (0.66, 0.665), (0.3, 0.7)),
+                                       root, 0.01)
+    assert not ok and "MRR 0.6650 does not beat the packaged encoder's 0.6600 by 0.010" in why
+    ok, why = promote_linker_if_better(_candidate(root, "linker-c", (0.68, 0.72), (0.66, 0.72), (0.3, 0.3)), root, 0.01)
     assert not ok and "held-out RP@5 0.3000 is not above" in why
     assert promoted_linker(root) is None and promoted_linker_path(root) is None
-    ok, why = promote_linker_if_better(_candidate(root, "linker-c", 0.68, 0.70, (0.3, 0.7)), root, 0.01)
-    assert ok and promoted_linker(root)["version"] == "linker-c"
-    assert promoted_linker_path(root) == root / "linker-c"
-    ok, why = promote_linker_if_better(_candidate(root, "linker-d", 0.68, 0.695, (0.3, 0.8)), root, 0.01)
-    assert not ok and "below the promoted linker-c (0.7000)" in why
-    assert promoted_linker(root)["version"] == "linker-c"
+    # a RP@5 gain under the margin is enough with a clear MRR gain (a fresh clone's linker of 2026-12-06)
+    ok, why = promote_linker_if_better(_candidate(root, "linker-d", (0.6777, 0.6870), (0.6635, 0.7230), (0.30, 0.74)),
+                                       root, 0.01)
+    assert ok and promoted_linker(root)["version"] == "linker-d"
+    assert promoted_linker_path(root) == root / "linker-d"
+    ok, why = promote_linker_if_better(_candidate(root, "linker-e", (0.68, 0.685), (0.66, 0.75), (0.3, 0.8)),
+                                       root, 0.01)
+    assert not ok and "below the promoted linker-d (0.6870)" in why
+    assert promoted_linker(root)["version"] == "linker-d"
+    ok, why = promote_linker_if_better(_candidate(root, "linker-f", (0.68, 0.70), (0.66, 0.73), (0.3, 0.8)), root, 0.01)
+    assert ok and promoted_linker(root)["version"] == "linker-f"
 
 
 TEMPLATES = ["We need someone who can {s} from day one.", "You will {s} in a small, friendly company.",
@@ -147,6 +158,9 @@ def test_a_tiny_training_run_writes_a_scored_linker_that_rank_sentences_then_use
     for side in ("base", "linker"):
         assert meta["decorte"][side]["tech"]["n"] == 2 and meta["decorte"][side]["house"]["n"] == 2
         assert 0.0 <= meta["decorte"][side]["mean"]["RP@5"] <= 1.0
+        assert 0.0 <= meta["decorte"][side]["mean"]["MRR"] <= 1.0
+        assert meta["decorte"][side]["mean"]["MRR"] == round(np.mean([meta["decorte"][side][n]["MRR"]
+                                                                      for n in ("tech", "house")]), 4)
     sentences = ["We need someone who can write Python code from day one.", "Early shifts at the bakery."]
     tuned, base = encode(sentences, "cpu", path=folder), encode(sentences, "cpu")
     assert np.allclose(np.linalg.norm(tuned, axis=1), 1.0, atol=1e-5)
@@ -222,7 +236,9 @@ def test_the_promoted_linker_passed_its_gate_on_the_shared_data() -> None:
         pytest.skip("no promoted linker in models/: `make setup` trains one when ../shared/data is present")
     meta = json.loads((models / str(rec["version"]) / "meta.json").read_text())
     dec = meta["decorte"]
-    assert dec["linker"]["mean"]["RP@5"] > dec["base"]["mean"]["RP@5"]
+    assert dec["linker"]["mean"]["RP@5"] >= dec["base"]["mean"]["RP@5"]
+    mrr = {side: np.mean([dec[side][n]["MRR"] for n in ("tech", "house")]) for side in ("base", "linker")}
+    assert mrr["linker"] >= mrr["base"] + 0.01  # (linkers promoted before 2026-12-06 passed a RP@5 margin instead)
     assert meta["held_out_rp5"]["linker"] > meta["held_out_rp5"]["base"]
     assert dec["linker"]["tech"]["n"] == 75 and dec["linker"]["house"]["n"] == 61
     assert meta["pairs"]["train"] >= 1000 and set(meta["pairs"]["by_origin"]) == {"skillspan", "postings"}
@@ -233,14 +249,28 @@ def test_setup_trains_a_linker_once_even_when_the_gate_refused_it(settings: Sett
     """`make setup` runs `train-linker --if-missing`: a refused linker is not retrained (10 minutes) every time."""
     from skillmatch.cli import main
 
-    _candidate(settings.model_dir, "linker-20260101T000000", 0.68, 0.68, (0.3, 0.3))
+    _candidate(settings.model_dir, "linker-20260101T000000", (0.68, 0.68), (0.66, 0.66), (0.3, 0.3))
     assert main(["train-linker", "--if-missing"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out == {"skipped": "a linker was trained already (linker-20260101T000000) and not promoted"}
-    meta = settings.model_dir / "linker-20260101T000000" / "meta.json"
-    meta.write_text(json.dumps({**json.loads(meta.read_text()), "sentence_threshold": {"threshold": 0.7}}))
-    (settings.model_dir / PROMOTED_FILE).write_text(json.dumps({"version": "linker-20260101T000000",
-                                                                "decorte_rp5": 0.68}))
+    assert out == {"skipped": "a linker was trained already (linker-20260101T000000) and not promoted",
+                   "gate": "linker-20260101T000000 Decorte mean MRR 0.6600 does not beat the packaged encoder's "
+                           "0.6600 by 0.010: not promoted"}
+    assert promoted_linker(settings.model_dir) is None and not list(settings.model_dir.glob("linker-2026120*"))
+    # a linker refused by an earlier gate (trained before the mean MRR was kept: the sets' MRR are averaged) is
+    # judged again by the current one, without training
+    folder = settings.model_dir / "linker-20260102T000000"
+    folder.mkdir()
+    sides = {"base": (0.7871, 0.7308, 0.5683, 0.5962, 0.6777), "linker": (0.7893, 0.8041, 0.5847, 0.642, 0.687)}
+    (folder / "meta.json").write_text(json.dumps({
+        "version": folder.name, "held_out_rp5": {"base": 0.3032, "linker": 0.7362},
+        "sentence_threshold": {"threshold": 0.7},
+        "decorte": {side: {"tech": {"n": 75, "RP@5": v[0], "MRR": v[1]}, "house": {"n": 61, "RP@5": v[2], "MRR": v[3]},
+                           "mean": {"RP@5": v[4]}} for side, v in sides.items()}}))
+    assert main(["train-linker", "--if-missing"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["promoted"] is True and out["sentence_threshold"] is None  # calibrated when it was trained
+    assert promoted_linker(settings.model_dir)["version"] == folder.name
+    assert trained_linkers(settings.model_dir) == [settings.model_dir / "linker-20260101T000000", folder]
     promoted_linker_path.cache_clear()
     assert main(["train-linker", "--if-missing"]) == 0
     out = json.loads(capsys.readouterr().out)

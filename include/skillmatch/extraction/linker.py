@@ -253,7 +253,7 @@ def decorte_by_sentence(index, sets: dict[str, dict[str, set[str]]],  # noqa: AN
 def decorte_scores(index, sets: dict[str, dict[str, set[str]]],  # noqa: ANN001 - SkillIndex
                    sentence_encoder: Callable[[list[str]], np.ndarray] | None,
                    span_encoder: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, dict[str, float]]:
-    """RP@5 and MRR on each set and the mean RP@5 over the sets (:func:`decorte_by_sentence`)."""
+    """RP@5 and MRR on each set and their means over the sets (:func:`decorte_by_sentence`)."""
     by = decorte_by_sentence(index, sets, sentence_encoder, span_encoder)
     out: dict[str, dict[str, float]] = {
         name: {"n": len(t), "RP@5": round(float(t["RP@5"].mean()), 4), "MRR": round(float(t["RR"].mean()), 4)}

@@ -25,9 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,20 +40,6 @@ def scratch_model_dir(models: Path, tagger: Path | None, where: Path) -> Path:
         (out / tagger.name).symlink_to(tagger.resolve(), target_is_directory=True)
         (out / "promoted.json").write_text(json.dumps({"version": tagger.name}))
     return out
-
-
-def paired_bootstrap(base: dict[str, pd.DataFrame], ours: dict[str, pd.DataFrame], metric: str,
-                     draws: int = 4000, seed: int = 0) -> tuple[float, float, float]:
-    """5th and 95th percentiles of a gain over the Decorte sets (the mean over the sets of each set's mean
-    ``metric`` difference, as the gate averages them) and the share of draws where it is above 0, resampling each
-    set's sentences with replacement (paired)."""
-    rng = np.random.default_rng(seed)
-    gains = np.zeros(draws)
-    for name in base:
-        diff = (ours[name][metric] - base[name][metric]).to_numpy()
-        gains += diff[rng.integers(0, len(diff), (draws, len(diff)))].mean(axis=1) / len(base)
-    return round(float(np.percentile(gains, 5)), 4), round(float(np.percentile(gains, 95)), 4), \
-        round(float((gains > 0).mean()), 3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,17 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         (work / "data" / "taxonomy").symlink_to((lake / "taxonomy").resolve(), target_is_directory=True)
         os.environ["SKILLMATCH_DATA_DIR"] = str(work / "data")
     from skillmatch.config import load_settings
-    from skillmatch.extraction.encoder import encode
-    from skillmatch.extraction.extract import SkillIndex
-    from skillmatch.extraction.linker import (LinkerConfig, decorte_by_sentence, decorte_validation, gate_refusal,
-                                              train_linker)
-    from skillmatch.taxonomy.build import read_dim_skill
+    from skillmatch.extraction.linker import LinkerConfig, gate_refusal, paired_gain_interval, train_linker
 
     settings = load_settings()
     margin = settings.linker_gate_margin
-    sets = decorte_validation(settings.shared_dir / "eval")
-    index = SkillIndex(read_dim_skill(settings), settings)
-    base_by = decorte_by_sentence(index, sets, None)  # the packaged encoder, once
     rows = []
     print(f"{'max_pairs':>9} {'seed':>4} {'pairs':>6} {'train':>6} {'train s':>7} {'held-out b/o':>13} "
           f"{'RP@5 b/o':>13} {'RP@5 gain [90%]':>24} {'P>0':>5} {'MRR b/o':>13} {'MRR gain [90%]':>24} {'P>0':>5} "
@@ -100,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.time()
                 folder = train_linker(settings, cfg)
                 meta = json.loads((folder / "meta.json").read_text())
-                ours_by = decorte_by_sentence(index, sets, lambda t, f=folder: encode(t, index.device, path=f))
                 shutil.rmtree(folder)
-                d, held = meta["decorte"], meta["held_out_rp5"]
-                rp, mrr = ((d["base"]["mean"][m], d["linker"]["mean"][m], *paired_bootstrap(base_by, ours_by, col))
+                d, held, by = meta["decorte"], meta["held_out_rp5"], meta["decorte_by_sentence"]
+                rp, mrr = ((d["base"]["mean"][m], d["linker"]["mean"][m],
+                            *paired_gain_interval(by["base"], by["linker"], col))
                            for m, col in (("RP@5", "RP@5"), ("MRR", "RR")))
                 row = {"max_pairs": max_pairs, "seed": seed, "pairs": meta["pairs"]["total"],
                        "train_pairs": meta["pairs"]["train"], "train_seconds": meta["train_seconds"],

@@ -5,7 +5,8 @@ contrastively on real job-ad language: SkillSpan train sentences and shared-post
 concepts the alias matcher links in it with certainty, scored against every concept of the taxonomy. Scores it on
 the Decorte validation sets and a held-out tenth of the documents and **promotes it only if it passes the gate**
 (on the Decorte validation sets: RP@5 no lower than the packaged encoder's, MRR above it by
-`SKILLMATCH_LINKER_GATE_MARGIN`; RP@5 no lower than the promoted linker's). `rank-skills` loads the promoted
+`SKILLMATCH_LINKER_GATE_MARGIN`; against the promoted linker, scored again on the same sentences: MRR no lower,
+RP@5 not lower beyond the sentences' noise). `rank-skills` loads the promoted
 linker, never a worse one. Weekly (Sunday 04:00, after the tagger) or
 triggered by hand; runs on the `gpu` pool and queue, and on CPU when the worker has no GPU.
 """

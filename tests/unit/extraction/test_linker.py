@@ -91,14 +91,27 @@ def test_pairs_rp_at_5_counts_gold_concepts_among_the_five_nearest() -> None:
 
 
 def _candidate(root: Path, version: str, rp5: tuple[float, float], mrr: tuple[float, float],
-               held: tuple[float, float]) -> Path:
-    """A trained linker's folder whose meta.json gives (packaged encoder, linker) Decorte means and held-out RP@5."""
+               held: tuple[float, float], promoted: dict | None = None) -> Path:
+    """A trained linker's folder whose meta.json gives (packaged encoder, linker) Decorte means and held-out RP@5;
+    ``promoted`` adds the promoted linker scored on the same sentences (:func:`_paired`)."""
     folder = root / version
     folder.mkdir(parents=True)
-    (folder / "meta.json").write_text(json.dumps({
-        "version": version, "held_out_rp5": {"base": held[0], "linker": held[1]},
-        "decorte": {w: {"mean": {"RP@5": rp5[i], "MRR": mrr[i]}} for i, w in enumerate(("base", "linker"))}}))
+    meta = {"version": version, "held_out_rp5": {"base": held[0], "linker": held[1]},
+            "decorte": {w: {"mean": {"RP@5": rp5[i], "MRR": mrr[i]}} for i, w in enumerate(("base", "linker"))}}
+    if promoted is not None:
+        meta["decorte"]["promoted"] = promoted["decorte"]
+        meta["decorte_by_sentence"] = promoted["by_sentence"]
+    (folder / "meta.json").write_text(json.dumps(meta))
     return folder
+
+
+def _paired(version: str, ours: tuple[list[float], list[float]], theirs: tuple[list[float], list[float]]) -> dict:
+    """The promoted linker ``version`` and the candidate scored on the same sentences: per-sentence (RP@5, RR) of
+    each, the same lists for both Decorte sets."""
+    by = {side: {n: {"RP@5": rp, "RR": rr} for n in ("tech", "house")}
+          for side, (rp, rr) in (("linker", ours), ("promoted", theirs))}
+    mean = {"RP@5": round(float(np.mean(theirs[0])), 4), "MRR": round(float(np.mean(theirs[1])), 4)}
+    return {"by_sentence": by, "decorte": {"version": version, "mean": mean}}
 
 
 def test_gate_promotes_only_a_linker_that_beats_the_encoder_and_never_a_worse_one(tmp_path: Path) -> None:
@@ -125,6 +138,44 @@ def test_gate_promotes_only_a_linker_that_beats_the_encoder_and_never_a_worse_on
     assert ok and promoted_linker(root)["version"] == "linker-f"
 
 
+def test_against_the_promoted_linker_the_gate_compares_both_on_the_same_sentences(tmp_path: Path) -> None:
+    """The promoted linker's record keeps the RP@5 of its own training day; a new linker is compared with it scored
+    again on the same sentences: MRR no lower, RP@5 not lower beyond the noise of the sentences."""
+    root = tmp_path / "models"
+    assert promote_linker_if_better(_candidate(root, "linker-p", (0.6777, 0.81), (0.6635, 0.70), (0.3, 0.7)),
+                                    root, 0.01)[0]
+    # the record's RP@5 (0.81) was measured under its training day's tagger, curation and precision; scored again
+    # with the new linker, the promoted one reads 0.80, and the new linker has a lower RP@5 (0.775: one sentence of
+    # 20 per set from 1.0 to 0.5) and a clearly higher MRR (0.805 against 0.74): promoted
+    rp_p, rr_p = [1.0] * 14 + [0.5] * 4 + [0.0] * 2, [1.0] * 12 + [0.5] * 4 + [0.2] * 4
+    rp_o, rr_o = [1.0] * 13 + [0.5] * 5 + [0.0] * 2, [1.0] * 14 + [0.5] * 3 + [0.2] * 3
+    mean = lambda x: round(float(np.mean(x)), 4)  # noqa: E731
+    cand = _candidate(root, "linker-q", (0.6777, mean(rp_o)), (0.6635, mean(rr_o)), (0.3, 0.7),
+                      _paired("linker-p", (rp_o, rr_o), (rp_p, rr_p)))
+    ok, why = promote_linker_if_better(cand, root, 0.01)
+    assert ok and promoted_linker(root)["version"] == "linker-q", why
+    assert promoted_linker(root)["decorte_rp5"] == 0.775 and promoted_linker(root)["decorte_mrr"] == 0.805
+    # a lower MRR on the same sentences: refused
+    cand = _candidate(root, "linker-r", (0.6777, mean(rp_p)), (0.6635, mean(rr_p)), (0.3, 0.7),
+                      _paired("linker-q", (rp_p, rr_p), (rp_o, rr_o)))
+    ok, why = promote_linker_if_better(cand, root, 0.01)
+    assert not ok and why == ("linker-r Decorte mean MRR 0.7400 is below the promoted linker-q's 0.8050 on the same "
+                              "sentences: not promoted")
+    # the same MRR but RP@5 lower on sentence after sentence: beyond the noise, refused
+    worse = [1.0] * 6 + [0.5] * 8 + [0.0] * 6
+    cand = _candidate(root, "linker-s", (0.45, mean(worse)), (0.6635, mean(rr_o)), (0.3, 0.7),
+                      _paired("linker-q", (worse, rr_o), (rp_o, rr_o)))
+    ok, why = promote_linker_if_better(cand, root, 0.01)
+    assert not ok and why.startswith("linker-s Decorte mean RP@5 0.5000 is below the promoted linker-q's 0.7750 beyond "
+                                     "the noise of the sentences (90 % interval of the difference -0.")
+    assert promoted_linker(root)["version"] == "linker-q"
+    # scored against a linker that is no longer the promoted one: the record's RP@5 decides
+    cand = _candidate(root, "linker-t", (0.6777, 0.77), (0.6635, 0.90), (0.3, 0.7),
+                      _paired("linker-p", (rp_o, rr_o), (rp_p, rr_p)))
+    ok, why = promote_linker_if_better(cand, root, 0.01)
+    assert not ok and why == "linker-t Decorte mean RP@5 0.7700 is below the promoted linker-q (0.7750): not promoted"
+
+
 TEMPLATES = ["We need someone who can {s} from day one.", "You will {s} in a small, friendly company.",
              "Experience is required: {s} is part of the daily job.", "The ideal candidate likes to {s} and learn."]
 SKILLS = ["write Python code", "run Kubernetes clusters", "lead a team", "bake bread", "use structured query language"]
@@ -147,10 +198,10 @@ def test_a_tiny_training_run_writes_a_scored_linker_that_rank_sentences_then_use
     _write_decorte(eval_dir)
     sets = decorte_validation(eval_dir)
     assert sets["tech"]["Our stack: Python services on Kubernetes clusters."] == {"python (computer programming)"}
-    docs = [(f"post:{d}", TEMPLATES[(d + i) % 4].format(s=SKILLS[(d + 2 * i) % 5]) + f" Ref {d}-{i}.")
+    job_ads = [(f"post:{d}", TEMPLATES[(d + i) % 4].format(s=SKILLS[(d + 2 * i) % 5]) + f" Ref {d}-{i}.")
             for d in range(30) for i in range(3)]
     cfg = LinkerConfig(max_pairs=40, batch_size=8, lr=1e-4, max_holdout_pairs=20)
-    folder = train_linker(settings, cfg, eval_dir, documents={"postings": docs})
+    folder = train_linker(settings, cfg, eval_dir, documents={"postings": job_ads})
     meta = json.loads((folder / "meta.json").read_text())
     assert folder.parent == settings.model_dir and meta["version"] == folder.name
     assert meta["pairs"]["train"] == 40 and 0 < meta["pairs"]["held_out"] <= 20
@@ -161,6 +212,12 @@ def test_a_tiny_training_run_writes_a_scored_linker_that_rank_sentences_then_use
         assert 0.0 <= meta["decorte"][side]["mean"]["MRR"] <= 1.0
         assert meta["decorte"][side]["mean"]["MRR"] == round(np.mean([meta["decorte"][side][n]["MRR"]
                                                                       for n in ("tech", "house")]), 4)
+        for n in ("tech", "house"):  # the per-sentence scores behind the means, for the paired comparisons
+            by = meta["decorte_by_sentence"][side][n]
+            assert len(by["RP@5"]) == len(by["RR"]) == 2
+            assert round(float(np.mean(by["RP@5"])), 4) == meta["decorte"][side][n]["RP@5"]
+            assert round(float(np.mean(by["RR"])), 4) == meta["decorte"][side][n]["MRR"]
+    assert "promoted" not in meta["decorte"] and "promoted" not in meta["decorte_by_sentence"]  # none was
     sentences = ["We need someone who can write Python code from day one.", "Early shifts at the bakery."]
     tuned, base = encode(sentences, "cpu", path=folder), encode(sentences, "cpu")
     assert np.allclose(np.linalg.norm(tuned, axis=1), 1.0, atol=1e-5)
@@ -208,6 +265,13 @@ def test_a_tiny_training_run_writes_a_scored_linker_that_rank_sentences_then_use
     again = backfill_sentence_threshold(settings, eval_dir)
     assert again == cal and promoted_sentence_threshold(settings.model_dir) == cal["threshold"]
     assert backfill_sentence_threshold(settings, eval_dir) is None  # nothing left to do
+
+    # the next linker trains with this one promoted: the promoted linker is scored again on the same sentences
+    second = train_linker(settings, dataclasses.replace(cfg, max_pairs=16), eval_dir, documents={"postings": job_ads})
+    meta2 = json.loads((second / "meta.json").read_text())
+    assert meta2["decorte"]["promoted"] == {"version": folder.name, **meta["decorte"]["linker"]}
+    assert meta2["decorte_by_sentence"]["promoted"] == meta["decorte_by_sentence"]["linker"]
+    assert meta2["decorte_by_sentence"]["base"] == meta["decorte_by_sentence"]["base"]
 
 
 def test_sentence_threshold_is_the_lowest_from_which_links_stay_as_precise() -> None:

@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
         "marts": (_marts, "DuckDB warehouse + Parquet marts"),
         "summary": (_summary, "print rows per mart, top skills and a sample match"),
         "dictionary": (_dictionary, "write docs/data_dictionary.md from the marts' documentation"),
-        "status": (_status, "last run per DAG, mart freshness, failing checks; exit 1 when stale or failed"),
+        "status": (_status, "last run per DAG, mart freshness, failing checks, promoted models and the gate's "
+                             "verdict on newer ones; exit 1 when stale or failed"),
         "run-all": (_run_all, "every stage in order, outside Airflow"),
         "rank-skills": (_rank_skills, "rank taxonomy concepts for each line of --input"),
         "train-tagger": (_train_tagger, "fine-tune the span tagger on SkillSpan; promote it if it passes the gate"),

@@ -3,13 +3,15 @@
 Every stage an Airflow task runs (``orchestration.run_stage``) leaves one record in the lake
 (``ops/pipeline_run/<run>__<stage>.parquet``; a retry replaces its attempt's record): DAG, stage, start / end,
 status and error, rows in and out, all counts, the promoted tagger and the taxonomy release. The marts publish
-them as ``pipeline_run``; ``skillmatch status`` reads them with the marts' freshness and the failing checks.
+them as ``pipeline_run``; ``skillmatch status`` reads them with the marts' freshness, the failing checks and the
+models the extraction serves (:func:`model_status`).
 """
 from __future__ import annotations
 
 import json
 import socket
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -146,9 +148,28 @@ def status_report(settings: Settings, stale_hours: float) -> tuple[dict[str, Any
             if len(lost):
                 problems.append(f"counts do not reconcile: {', '.join(lost['check_name'].astype(str))}")
     report = {"checked_at": now.isoformat(timespec="seconds"), "stale_after_hours": stale_hours,
-              "last_runs": last_runs, "mart_age_hours": marts, "failing_checks": failing, "problems": problems,
-              "healthy": not problems}
+              "last_runs": last_runs, "mart_age_hours": marts, "failing_checks": failing,
+              "models": model_status(settings.model_dir), "problems": problems, "healthy": not problems}
     return report, 0 if not problems else 1
+
+
+def model_status(model_dir: Path) -> dict[str, Any]:
+    """The promoted span tagger and sentence linker (their promotion records, or None), and for each the newest
+    trained model when it is not the promoted one, with the gate's verdict on it: a weekly retrain the gate refused
+    is normal (the promoted model keeps serving), but the team should see that it happened and why."""
+    from skillmatch.extraction.linker import promoted_linker
+    from skillmatch.extraction.tagger import GATE_FILE, promoted_version
+
+    out: dict[str, Any] = {}
+    for kind, record in (("tagger", promoted_version(model_dir)), ("linker", promoted_linker(model_dir))):
+        trained = sorted(f.parent for f in Path(model_dir).glob(f"{kind}-*/meta.json"))
+        entry: dict[str, Any] = {"promoted": record}
+        if trained and (record is None or trained[-1].name != record["version"]):
+            verdict = trained[-1] / GATE_FILE
+            entry["newest_not_promoted"] = {"version": trained[-1].name, **(
+                json.loads(verdict.read_text()) if verdict.exists() else {"reason": "no verdict recorded by the gate"})}
+        out[kind] = entry
+    return out
 
 
 STALE_HOURS = 26.0  # a nightly refresh plus two hours of slack

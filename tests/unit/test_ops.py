@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -123,3 +124,45 @@ def test_status_healthy_then_stale_then_unreconciled_then_failed(settings, monke
     assert main(["status"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["healthy"] is False and out["last_runs"][0]["run_id"] == "r3"
+
+
+def test_status_shows_the_promoted_models_and_a_newer_one_the_gate_refused(settings) -> None:
+    """A weekly retrain the gate refuses leaves the promoted model serving; `skillmatch status` says so, and why."""
+    from skillmatch.extraction.linker import promote_linker_if_better
+    from skillmatch.extraction.tagger import promote_if_better
+
+    models = settings.model_dir
+    (models / "promoted.json").unlink()
+    assert ops.model_status(models) == {"tagger": {"promoted": None}, "linker": {"promoted": None}}
+
+    def trained(name: str, meta: dict) -> Path:
+        (models / name).mkdir()
+        (models / name / "model.safetensors").write_bytes(b"")
+        (models / name / "meta.json").write_text(json.dumps({"version": name, **meta}))
+        return models / name
+
+    assert promote_if_better(trained("tagger-20261201T000000", {"dev": {"all": {"f1": 0.51}}}), models, 0.35)[0]
+    decorte = {w: {"mean": {"RP@5": rp, "MRR": mrr}} for w, rp, mrr in (("base", 0.68, 0.66), ("linker", 0.70, 0.72))}
+    held = {"base": 0.3, "linker": 0.7}
+    assert promote_linker_if_better(trained("linker-20261201T000000", {"decorte": decorte, "held_out_rp5": held}),
+                                    models, 0.01)[0]
+    worse = {**decorte, "linker": {"mean": {"RP@5": 0.69, "MRR": 0.75}}}
+    ok, why = promote_linker_if_better(trained("linker-20261206T000000", {"decorte": worse, "held_out_rp5": held}),
+                                       models, 0.01)
+    assert not ok
+    trained("tagger-20261206T000000", {"dev": {"all": {"f1": 0.52}}})  # trained, the gate has not run yet
+
+    report, code = ops.status_report(settings, 26)
+    status = report["models"]
+    assert status["tagger"]["promoted"]["version"] == "tagger-20261201T000000"
+    assert status["tagger"]["promoted"]["dev_f1"] == 0.51
+    assert status["tagger"]["newest_not_promoted"] == {"version": "tagger-20261206T000000",
+                                                       "reason": "no verdict recorded by the gate"}
+    assert status["linker"]["promoted"]["version"] == "linker-20261201T000000"
+    newest = status["linker"]["newest_not_promoted"]
+    assert newest["version"] == "linker-20261206T000000" and newest["promoted"] is False
+    assert newest["reason"] == why == ("linker-20261206T000000 Decorte mean RP@5 0.6900 is below the promoted "
+                                       "linker-20261201T000000 (0.7000): not promoted")
+    assert "judged_at" in newest
+    assert "no marts" in report["problems"][0]  # a refused model is not a problem of the platform
+    assert not any("linker" in p or "tagger" in p for p in report["problems"])

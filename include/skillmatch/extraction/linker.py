@@ -43,6 +43,7 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.extraction.encoder import encode, encoder_name, model_path, resolve_device, split_sentences
+from skillmatch.extraction.tagger import record_verdict
 
 log = logging.getLogger(__name__)
 
@@ -459,14 +460,15 @@ def promote_linker_if_better(candidate: Path, model_root: Path, margin: float) -
     if why is None and current is not None:
         why = promoted_refusal(meta, current)
     if why is not None:
-        return False, f"{meta['version']} {why}: not promoted"
+        return record_verdict(candidate, False, f"{meta['version']} {why}: not promoted")
     tmp = Path(model_root) / f".{PROMOTED_FILE}.tmp"
     tmp.write_text(json.dumps({"version": meta["version"], "decorte_rp5": ours, "base_rp5": base,
                                "decorte_mrr": meta["decorte"]["linker"]["mean"].get("MRR"),
                                "promoted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
     os.replace(tmp, Path(model_root) / PROMOTED_FILE)
     promoted_linker_path.cache_clear()
-    return True, f"{meta['version']} promoted (Decorte mean RP@5 {ours:.4f}, packaged encoder {base:.4f})"
+    return record_verdict(candidate, True,
+                          f"{meta['version']} promoted (Decorte mean RP@5 {ours:.4f}, packaged encoder {base:.4f})")
 
 
 def promoted_sentence_threshold(model_root: Path) -> float | None:

@@ -428,22 +428,36 @@ def promoted_version(model_root: Path) -> dict[str, object] | None:
     return rec if (model_root / str(rec["version"]) / "model.safetensors").exists() else None
 
 
+GATE_FILE = "gate.json"  # in a trained model's folder: the gate's last verdict on it
+
+
+def record_verdict(candidate: Path, promoted: bool, reason: str) -> tuple[bool, str]:
+    """Keep the gate's verdict in ``candidate``'s folder (``skillmatch status`` lists a model the gate refused, and
+    why) and return it."""
+    from skillmatch.lake import write_json_atomic
+
+    write_json_atomic({"promoted": promoted, "reason": reason,
+                       "judged_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, Path(candidate) / GATE_FILE)
+    return promoted, reason
+
+
 def promote_if_better(candidate: Path, model_root: Path, min_f1: float) -> tuple[bool, str]:
     """Apply the evaluation gate: promote ``candidate`` only if its dev F1 >= ``min_f1`` and >= the current one."""
     meta = json.loads((candidate / "meta.json").read_text())
     f1 = float(meta.get("dev", {}).get("all", {}).get("f1", -1.0))
     current = promoted_version(model_root)
     if f1 < min_f1:
-        return False, f"{meta['version']} dev span F1 {f1:.4f} is below the gate {min_f1:.4f}: not promoted"
+        return record_verdict(candidate, False,
+                              f"{meta['version']} dev span F1 {f1:.4f} is below the gate {min_f1:.4f}: not promoted")
     if current is not None and f1 < float(current["dev_f1"]):
-        return False, (f"{meta['version']} dev span F1 {f1:.4f} is below the promoted {current['version']} "
-                       f"({float(current['dev_f1']):.4f}): not promoted")
+        return record_verdict(candidate, False, f"{meta['version']} dev span F1 {f1:.4f} is below the promoted "
+                                                f"{current['version']} ({float(current['dev_f1']):.4f}): not promoted")
     tmp = model_root / f".{PROMOTED_FILE}.tmp"
     tmp.write_text(json.dumps({"version": meta["version"], "dev_f1": f1, "promoted_at": time.strftime(
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
     os.replace(tmp, model_root / PROMOTED_FILE)
     load_promoted_tagger.cache_clear()
-    return True, f"{meta['version']} promoted (dev span F1 {f1:.4f})"
+    return record_verdict(candidate, True, f"{meta['version']} promoted (dev span F1 {f1:.4f})")
 
 
 def promoted_tagger_key(model_root: Path) -> str | None:

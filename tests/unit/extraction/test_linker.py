@@ -174,6 +174,9 @@ def test_against_the_promoted_linker_the_gate_compares_both_on_the_same_sentence
                       _paired("linker-p", (rp_o, rr_o), (rp_p, rr_p)))
     ok, why = promote_linker_if_better(cand, root, 0.01)
     assert not ok and why == "linker-t Decorte mean RP@5 0.7700 is below the promoted linker-q (0.7750): not promoted"
+    verdict = json.loads((root / "linker-t" / "gate.json").read_text())
+    assert verdict["promoted"] is False and verdict["reason"] == why
+    assert json.loads((root / "linker-q" / "gate.json").read_text())["promoted"] is True
 
 
 TEMPLATES = ["We need someone who can {s} from day one.", "You will {s} in a small, friendly company.",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from skillmatch.config import load_settings
-from skillmatch.extraction.tagger import (SpanTagger, TrainConfig, _decode, bio_spans, load_promoted_tagger,
+from skillmatch.extraction.tagger import (GATE_FILE, SpanTagger, TrainConfig, _decode, bio_spans, load_promoted_tagger,
                                           promote_if_better, promoted_version, read_skillspan, span_f1,
                                           train_tagger, viterbi_bio, word_spans)
 
@@ -109,6 +109,10 @@ def test_gate_promotes_only_models_that_pass_and_never_a_worse_one(tmp_path: Pat
     assert promoted_version(tmp_path)["version"] == "m2"
     assert promote_if_better(_fake_model(tmp_path, "m4", 0.47), tmp_path, min_f1=0.30)[0]
     assert promoted_version(tmp_path)["version"] == "m4"
+    # each verdict is kept in the model's folder (`skillmatch status` shows a refused one and why)
+    verdicts = {m: json.loads((tmp_path / m / GATE_FILE).read_text()) for m in ("m1", "m2", "m3", "m4")}
+    assert [v["promoted"] for v in verdicts.values()] == [False, True, False, True]
+    assert verdicts["m3"]["reason"] == why and verdicts["m4"]["reason"] == "m4 promoted (dev span F1 0.4700)"
 
 
 def test_tiny_training_run_writes_a_loadable_model_with_metrics(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ def _skill_index(s: Settings):  # noqa: ANN202
 
 
 def _extract(s: Settings, a: argparse.Namespace) -> object:
+    if getattr(a, "facts", None) and not getattr(a, "input", None):
+        raise ValueError("--facts reports on the documents of --input: give --input too")
     if getattr(a, "input", None):
         import pandas as pd
 
@@ -52,14 +54,20 @@ def _extract(s: Settings, a: argparse.Namespace) -> object:
 
         rows = read_jsonl(Path(a.input), ("text",))
         docs = pd.DataFrame({"doc_id": [r["id"] for r in rows], "text": [r["text"] for r in rows]})
-        spans = extract_spans(docs, _skill_index(s), s)
+        if a.facts:  # what the nightly extraction keeps: every method, one row per skill, its best evidence
+            from skillmatch.extraction.extract import extract_documents
+
+            spans, _ = extract_documents(docs, _skill_index(s), s, postings=a.facts == "posting")
+        else:  # the evaluation contract: skill spans
+            spans = extract_spans(docs, _skill_index(s), s)
         by_doc = {d: g.sort_values("char_start") for d, g in spans.groupby("doc_id")}
         with _open_out(a.output) as out:
             for d in docs["doc_id"]:
                 g = by_doc.get(d)
                 ms = [] if g is None else [
                     {"skill_id": r.skill_id, "label": r.preferred_label, "surface": r.surface_form,
-                     "start": int(r.char_start), "end": int(r.char_end), "score": float(r.score), "method": r.method}
+                     "start": int(r.char_start), "end": int(r.char_end), "score": float(r.score), "method": r.method,
+                     **({"count": int(r.mention_count)} if a.facts else {})}
                     for r in g.itertuples()]
                 out.write(json.dumps({"id": d, "mentions": ms}) + "\n")
         return {"documents": len(docs), "mentions": len(spans),
@@ -255,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name in {"extract", "rank-skills"}:
             sp.add_argument("--input", required=name == "rank-skills", help="input file")
             sp.add_argument("--output", help="output JSONL (default stdout)")
+        if name == "extract":
+            sp.add_argument("--facts", choices=["posting", "resume"], default=None,
+                            help="with --input: report the skill facts the nightly extraction keeps for documents of "
+                                 "this kind (every method, one per skill with its best evidence and a count of the "
+                                 "sentences naming it) instead of the skill spans of the evaluation contract")
         if name == "rank-skills":
             sp.add_argument("--top-k", type=int, default=10)
             sp.add_argument("--taxonomy-source", choices=["esco", "onet", "all"], default="all")

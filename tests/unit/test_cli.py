@@ -71,6 +71,14 @@ def _dim_skill() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _tiny_alias_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lake holding the three-skill taxonomy, on the CPU, the alias matcher without a tagger."""
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    monkeypatch.setenv("SKILLMATCH_USE_TAGGER", "0")
+    write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
+
+
 def test_extract_adhoc_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
@@ -110,12 +118,37 @@ def test_extract_adhoc_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert len(pd.read_parquet(tmp_path / "taxonomy" / "dim_skill.parquet")) == 3
 
 
+def test_extract_adhoc_facts_are_one_per_skill_with_every_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``--facts``: what the nightly extraction keeps for such documents, not the evaluation contract's spans."""
+    _tiny_alias_setup(tmp_path, monkeypatch)
+    docs = [{"id": "c3", "text": "SQL daily. SQL again, and Kubernetes."}, {"id": "n", "text": "Nothing here."}]
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    monkeypatch.setenv("SKILLMATCH_ENCODER_THRESHOLD", "1.01")  # no sentence is linked as a whole
+    assert main(["extract", "--input", str(inp), "--facts", "posting"]) == 0
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in lines] == ["c3", "n"] and lines[1]["mentions"] == []
+    # SQL twice in two sentences: one fact, at its first mention, counted twice (the contract lists two spans)
+    facts = [(m["surface"], m["start"], m["end"], m["skill_id"], m["method"], m["count"]) for m in lines[0]["mentions"]]
+    assert facts == [("SQL", 0, 3, "esco:sql", "alias", 2), ("Kubernetes", 26, 36, "onet:kubernetes", "alias", 1)]
+    assert json.loads(err[err.index("{\n"):]) == {"documents": 2, "mentions": 2, "by_method": {"alias": 2}}
+    # every method: a sentence linked as a whole, naming no skill, is a fact too
+    monkeypatch.setenv("SKILLMATCH_ENCODER_THRESHOLD", "0")
+    monkeypatch.setenv("SKILLMATCH_USE_LINKER", "0")  # the packaged encoder, at that threshold
+    inp.write_text(json.dumps({"id": "r", "text": "SQL daily. We deploy containers on our clusters every day."}))
+    assert main(["extract", "--input", str(inp), "--facts", "resume"]) == 0
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(m["skill_id"], m["method"]) for m in line["mentions"]] == [("esco:sql", "alias"),
+                                                                       ("onet:kubernetes", "sentence-linker")]
+    assert main(["extract", "--facts", "posting"]) == 2
+    assert "--facts reports on the documents of --input" in capsys.readouterr().err
+
+
 def test_extract_adhoc_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
-    monkeypatch.setenv("SKILLMATCH_USE_TAGGER", "0")
-    write_parquet_atomic(_dim_skill(), tmp_path / "taxonomy" / "dim_skill.parquet")
+    _tiny_alias_setup(tmp_path, monkeypatch)
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps({"id": "x", "text": "Python only."}) + "\n")
     assert main(["extract", "--input", str(inp)]) == 0

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from skillmatch.config import load_settings
-from skillmatch.extraction.tagger import (GATE_FILE, SpanTagger, TrainConfig, _decode, bio_spans, load_promoted_tagger,
-                                          promote_if_better, promoted_version, read_skillspan, span_f1,
-                                          train_tagger, viterbi_bio, word_spans)
+from skillmatch.extraction.tagger import (GATE_FILE, SpanTagger, TrainConfig, _decode, bio_spans,
+                                          load_promoted_tagger, promote_if_better, promoted_version, read_skillspan,
+                                          span_f1, train_tagger, viterbi_bio, word_spans)
 
 
 def test_word_spans_split_edge_punctuation_and_keep_inner_symbols() -> None:

@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tagger", type=Path, default=None, help="tagger folder (default: the promoted one in models/)")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     a = ap.parse_args(argv)
-    from skillmatch.extraction.tagger import (_CLOSE, SPAN_TYPES, SpanTagger, bio_spans, read_skillspan, span_f1,
-                                              word_spans)
+    from skillmatch.extraction.tagger import (CLOSING_PUNCTUATION, SPAN_TYPES, SpanTagger, bio_spans, read_skillspan,
+                                              span_f1, word_spans)
 
     folder = a.tagger or ROOT / "models" / json.loads((ROOT / "models" / "promoted.json").read_text())["version"]
     tagger = SpanTagger(folder, "cpu")
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {len(ix)} | {cells[0]} | {cells[1]} |")
     tp = [sum(len(g & p) for g, p in zip(gs, ps)) for gs, ps in ((gold_words, by_words), (gold, by_text))]
     cut = sum(1 for i in range(len(dev)) for s, t in gold[i] - by_text[i]
-              if (end := len(texts[i][s:t].rstrip(_CLOSE))) < t - s and (s, s + end) in by_text[i])
+              if (end := len(texts[i][s:t].rstrip(CLOSING_PUNCTUATION))) < t - s and (s, s + end) in by_text[i])
     print(f"true positives: own tokens {tp[0]}, extract's words {tp[1]}; predicted spans {sum(map(len, by_words))} / "
           f"{sum(map(len, by_text))}; gold spans missed only for the punctuation their end holds: {cut}")
     return 0

@@ -158,11 +158,11 @@ def model_status(model_dir: Path) -> dict[str, Any]:
     trained model when it is not the promoted one, with the gate's verdict on it: a weekly retrain the gate refused
     is normal (the promoted model keeps serving), but the team should see that it happened and why."""
     from skillmatch.extraction.linker import promoted_linker
-    from skillmatch.extraction.tagger import GATE_FILE, promoted_version
+    from skillmatch.extraction.tagger import GATE_FILE, promoted_version, trained_models
 
     out: dict[str, Any] = {}
     for kind, record in (("tagger", promoted_version(model_dir)), ("linker", promoted_linker(model_dir))):
-        trained = sorted(f.parent for f in Path(model_dir).glob(f"{kind}-*/meta.json"))
+        trained = trained_models(model_dir, kind)
         entry: dict[str, Any] = {"promoted": record}
         if trained and (record is None or trained[-1].name != record["version"]):
             verdict = trained[-1] / GATE_FILE

@@ -43,7 +43,7 @@ import pandas as pd
 
 from skillmatch.config import Settings
 from skillmatch.extraction.encoder import encode, encoder_name, model_path, resolve_device, split_sentences
-from skillmatch.extraction.tagger import record_verdict
+from skillmatch.extraction.tagger import record_verdict, trained_models
 
 log = logging.getLogger(__name__)
 
@@ -502,7 +502,7 @@ def backfill_sentence_threshold(settings: Settings, eval_dir: Path | None = None
 
 def trained_linkers(model_root: Path) -> list[Path]:
     """Every linker folder trained under ``model_root`` (promoted or not), oldest first."""
-    return sorted(f.parent for f in Path(model_root).glob("linker-*/meta.json"))
+    return trained_models(model_root, "linker")
 
 
 @lru_cache(maxsize=4)

@@ -34,7 +34,7 @@ TAGS = ("O", "B", "I")
 DECODING = "viterbi"
 PROMOTED_FILE = "promoted.json"
 _OPEN = "([{\"'“‘"
-_CLOSE = ".,;:!?)]}\"'”’"
+CLOSING_PUNCTUATION = ".,;:!?)]}\"'”’"
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -50,7 +50,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
         while s < e - 1 and text[s] in _OPEN:
             head.append((s, s + 1))
             s += 1
-        while e > s + 1 and text[e - 1] in _CLOSE:
+        while e > s + 1 and text[e - 1] in CLOSING_PUNCTUATION:
             tail.append((e - 1, e))
             e -= 1
         out.extend(head + [(s, e)] + tail[::-1])
@@ -429,6 +429,11 @@ def promoted_version(model_root: Path) -> dict[str, object] | None:
 
 
 GATE_FILE = "gate.json"  # in a trained model's folder: the gate's last verdict on it
+
+
+def trained_models(model_root: Path, kind: str) -> list[Path]:
+    """Every ``kind`` ("tagger" or "linker") folder trained under ``model_root``, promoted or not, oldest first."""
+    return sorted(f.parent for f in Path(model_root).glob(f"{kind}-*/meta.json"))
 
 
 def record_verdict(candidate: Path, promoted: bool, reason: str) -> tuple[bool, str]:

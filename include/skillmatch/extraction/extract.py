@@ -575,10 +575,16 @@ def _tagged_spans(doc_ids: list[str], texts: list[str], sentences: list[list[tup
         return 0
     span_text, span_inv = np.unique([texts[d][a:b] for d, _, a, b in found], return_inverse=True)
     link_text = [link_text_of(t) for t in span_text]
-    scores, idx = index.rank(_encoded(link_text, index, caches), top_k=1, by_surface=True)
-    skill_ids = index.dim_skill["skill_id"].to_numpy()[idx[:, 0]]
-    for u, named in _named_cores(link_text, index).items():
-        skill_ids[u], scores[u, 0] = named, 1.0
+    named = _named_cores(link_text, index)  # linked by name at 1.0: no vector needed
+    skill_ids = np.empty(len(link_text), dtype=object)
+    scores = np.ones((len(link_text), 1), dtype=np.float32)
+    todo = [u for u in range(len(link_text)) if u not in named]
+    if todo:
+        best, idx = index.rank(_encoded([link_text[u] for u in todo], index, caches), top_k=1, by_surface=True)
+        scores[todo] = best
+        skill_ids[todo] = index.dim_skill["skill_id"].to_numpy()[idx[:, 0]]
+    for u, sid in named.items():
+        skill_ids[u] = sid
     for (d, si, a, b), u in zip(found, span_inv):
         si = si if si >= 0 else _sentence_of([s for s, _ in sentences[d]], a)
         rows.append({"doc_id": doc_ids[d], "skill_id": skill_ids[u],

@@ -469,3 +469,33 @@ def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_inde
     assert not plausible_links(spans, link_index).any()
     monkeypatch.setattr(extract, "load_curation", lambda: {})
     assert plausible_links(spans, link_index).all()
+
+
+class _FixedSpans:
+    """A tagger double that finds given words (the span linking is under test here; the tagger has its own tests)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+
+    def tag(self, texts: list[str]) -> list[list[tuple[int, int, str, float]]]:
+        return [[(t.index(w), t.index(w) + len(w), "knowledge", 0.9) for w in self.words if w in t] for t in texts]
+
+
+def test_spans_named_exactly_are_linked_without_encoding_them(settings: Settings, tmp_path) -> None:
+    from skillmatch.extraction.extract import _tagged_spans
+    from skillmatch.extraction.text_cache import TextCache, TextCaches
+
+    index = SkillIndex(tiny_dim_skill(), settings)
+    index._tagger, index._tagger_loaded = _FixedSpans(["Python skills", "SQL", "baking skills"]), True
+    caches = TextCaches(embedding=TextCache(tmp_path / "emb", "embedding"))
+    text = "Python skills and SQL are a must. Baking skills are welcome, and baking skills again."
+    rows: list[dict[str, object]] = []
+    found = _tagged_spans(["d1"], [text], [split_sentences(text)], index, rows, budget=None, caches=caches)
+    assert found == 3
+    by_surface = {r["surface_form"]: (r["skill_id"], r["score"]) for r in rows}
+    assert by_surface["Python skills"] == ("esco:python", 1.0) and by_surface["SQL"] == ("esco:sql", 1.0)
+    assert by_surface["baking skills"][0] == "esco:bake-bread" and by_surface["baking skills"][1] < 1.0
+    # only the span no name covers was embedded (once), and its score is the encoder's own
+    assert (caches.embedding.computed, caches.embedding.hits) == (1, 0)
+    direct = index.rank(encode(["baking skills"], index.device), top_k=1, by_surface=True)[0][0, 0]
+    assert by_surface["baking skills"][1] == round(float(direct), 4)

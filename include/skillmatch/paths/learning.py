@@ -35,6 +35,11 @@ that does not name them does not say the candidate lacks them. They are not lear
 ranked first, at most ``max_steps``); up to ``max_show_steps`` of them follow as ``action = "show"``: "if you have
 it, say where you used it", ranked the same way and with the same expected gain. Priority and gain never rise
 within one action.
+
+Skills learned on the job. A few concepts name the hiring employer's own rules and goals (:data:`ON_THE_JOB`:
+company policies, apply company policies, identify with the company's goals). Postings ask for them ("adhere to
+company policies"), so they stay requirements of the match, but no candidate can learn or show the next employer's
+policies before being hired: they are neither steps to learn nor steps to show.
 """
 from __future__ import annotations
 
@@ -74,6 +79,13 @@ SHOW_SKILLS = {
     "http://data.europa.eu/esco/skill/1258cc12-37bb-4a12-b219-9c3d6b294533": "work in an organised manner",
     "http://data.europa.eu/esco/skill/1bb3a4b7-c0e4-434a-850d-0d2874a9c251": "exercise patience",
     "http://data.europa.eu/esco/skill/d15f8745-28f8-4abf-a7b6-6cb8a304efd2": "tolerate stress",
+}
+
+# Concepts that name the hiring employer's own rules and goals: requirements a path cannot meet (module docstring)
+ON_THE_JOB = {
+    "http://data.europa.eu/esco/skill/f75b740c-b36c-495e-bc67-efe347bbc6b5": "company policies",
+    "http://data.europa.eu/esco/skill/0a43729f-2a79-4dae-9faa-95520daae79f": "apply company policies",
+    "http://data.europa.eu/esco/skill/fc54bd7f-0c03-4fdd-af8c-5eb4021e716d": "identify with the company's goals",
 }
 
 
@@ -136,7 +148,8 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
                         prerequisites: dict[str, set[str]] | None = None, n_postings: int | None = None,
                         credits: dict[str, dict[str, float]] | None = None,
                         demand_factor: Callable[[int, int], float] = market_factor,
-                        show: set[str] | None = None, max_show_steps: int = 3) -> pd.DataFrame:
+                        show: set[str] | None = None, max_show_steps: int = 3,
+                        on_the_job: Iterable[str] = ON_THE_JOB) -> pd.DataFrame:
     """Ordered learning steps per candidate from their top ``targets`` postings (pure function).
 
     ``fact_match`` needs candidate_id, posting_id, rank_for_candidate, score, missing_skill_ids; ``held`` maps a
@@ -148,10 +161,10 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
     ``demand_factor(postings asking for the skill, postings asking for the most asked-for skill)`` weighs the gain
     by market demand in the priority (:func:`market_factor`; benchmarks compare other weightings through it).
     Skills in ``show`` (:func:`show_skills`) are not learning steps: up to ``max_show_steps`` of them follow the
-    learning steps as ``action = "show"``.
+    learning steps as ``action = "show"``. Skills in ``on_the_job`` (:data:`ON_THE_JOB`) are no steps at all.
     """
     held, parents, prerequisites, credits = held or {}, parents or {}, prerequisites or {}, credits or {}
-    show = show or set()
+    show, on_the_job = show or set(), set(on_the_job)
     preferred, alternatives = preferred_sets(posting_skills), alternative_sets(posting_skills)
     ps = posting_skills.drop_duplicates(["doc_id", "skill_id"])
     demand = ps.groupby("skill_id")["doc_id"].nunique()
@@ -165,7 +178,7 @@ def rank_learning_steps(fact_match: pd.DataFrame, posting_skills: pd.DataFrame, 
         soft = credits.get(cid, {})
         need: dict[str, list[int]] = {}
         others: dict[str, set[str]] = {}  # a step's skill -> the alternatives it stands for in some target
-        gaps = [set(m) for m in grp["missing_skill_ids"]]
+        gaps = [set(m) - on_the_job for m in grp["missing_skill_ids"]]
         choices = [[g for g in alternatives.get(p, ()) if len(g & gap) > 1] for p, gap in zip(pids, gaps)]
         # how many of the targets' needs a skill would meet (on its own, or as a member of a choice): the member
         # that meets the most is taken, so one step meets every choice that shares it; then the closest

@@ -8,8 +8,8 @@ import math
 import pandas as pd
 import pytest
 
-from skillmatch.paths.learning import (SHOW_GROUPS, STEP_COLUMNS, broader_prerequisites, market_factor,
-                                       mine_prerequisites, rank_learning_steps, show_skills)
+from skillmatch.paths.learning import (ON_THE_JOB, SHOW_GROUPS, STEP_COLUMNS, broader_prerequisites,
+                                       market_factor, mine_prerequisites, rank_learning_steps, show_skills)
 from tests.conftest import SHARED_DATA
 
 W = 0.65  # coverage weight (passed explicitly: the tests do not depend on the configured default)
@@ -194,6 +194,29 @@ def test_soft_skills_follow_the_skills_to_learn_as_skills_to_show() -> None:
     # a soft prerequisite of a skill to learn is not pulled in front of it: it is shown, after
     pre = _steps(show={"x"}, prerequisites={"q": {"x"}})
     assert pre["skill_id"].tolist()[-1] == "x" and list(pre.set_index("skill_id").loc["q", "prerequisite_ids"]) == []
+
+
+def test_skills_learned_on_the_job_are_no_steps_and_leave_the_others_as_they_were() -> None:
+    # x, the best step, names the employer's own rules: it is neither learned nor shown, and the other steps keep
+    # their gains and priorities (coverage adds up, so leaving one skill out moves none of the others)
+    full = _steps().set_index("skill_id")
+    steps = _steps(on_the_job={"x"}, show={"z"})
+    assert steps["skill_id"].tolist() == ["q", "y", "z"] and steps["action"].tolist() == ["learn", "learn", "show"]
+    kept = steps.set_index("skill_id")
+    assert kept.loc["q", "priority"] == pytest.approx(full.loc["q", "priority"])
+    assert kept.loc["z", "expected_gain"] == pytest.approx(full.loc["z", "expected_gain"])
+    # a candidate whose only gap is such a skill gets no path
+    assert _steps(on_the_job={"x", "y", "z", "q"}).empty
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "taxonomy" / "esco-v1.1.1").is_dir(),
+                    reason=f"the official ESCO export is not under {SHARED_DATA}")
+def test_on_the_job_concepts_are_the_official_ones_named() -> None:
+    from skillmatch.taxonomy.load import load_official
+
+    dim, _ = load_official(SHARED_DATA)
+    labels = dict(zip(dim["skill_id"], dim["preferred_label"]))
+    assert {sid: labels.get(sid) for sid in ON_THE_JOB} == ON_THE_JOB
 
 
 def test_show_skills_are_the_members_of_the_soft_skill_groups() -> None:

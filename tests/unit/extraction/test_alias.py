@@ -362,6 +362,36 @@ def test_esco_alt_labels_that_name_another_skill_and_perk_words() -> None:
     assert _hits(m, "Certified yoga instructor (RYT 200).") == [("yoga", "esco:yoga")]
 
 
+def test_airflow_boosting_mac_and_computer_skills_name_their_product_or_skill() -> None:
+    """Curated 2026-12-06: Apache Airflow with a data-platform cue (ESCO files "airflow" under computational fluid
+    dynamics), boosting as machine learning with a modelling cue, "Mac" as macOS (capitalised, a computing cue),
+    "computer skills" as computer literacy, "work in a team environment" as work in teams; Latin and politics need a
+    cue."""
+    ml, macos = "http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43", "onet-tech:apple-macos"
+    lit, teams = ("http://data.europa.eu/esco/skill/d15ce60f-ddab-41ce-ba56-398451b77b60",
+                  "http://data.europa.eu/esco/skill/60c78287-22eb-4103-9c8c-28deaa460da0")
+    rows = [(ml, "machine learning", [], "esco"), ("onet-tech:apache-airflow", "Apache Airflow", [], "onet"),
+            ("esco:cfd", "computational fluid dynamics", ["airflow"], "esco"), (macos, "Apple macOS", [], "onet"),
+            (lit, "have computer literacy", [], "esco"), (teams, "work in teams", [], "esco"),
+            ("esco:latin", "Latin", [], "esco"), ("esco:politics", "politics", [], "esco")]
+    dim = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    assert _hits(m, "Familiar with workflow management tools, like Airflow and Oozie.") == [
+        ("Airflow", "onet-tech:apache-airflow")]
+    assert _hits(m, "Measure the airflow of HVAC ducts.") == []
+    assert _hits(m, "Algorithms including Boosting, Clustering and Regression.") == [("Boosting", ml),
+                                                                                  ("Clustering", ml)]
+    assert _hits(m, "Known for boosting company morale.") == []
+    assert _hits(m, "Experience with Mac and PC-based platforms; MAC address filtering.") == [("Mac", macos)]
+    assert _hits(m, "Certifying Fannie Mae and Freddie Mac loans.") == []  # no computing cue
+    assert _hits(m, "Strong computer skills; able to work in a team environment.") == [
+        ("computer skills", lit), ("work in a team environment", teams)]
+    assert _hits(m, "Engineers in Europe or Latin America. No office politics.") == []
+    assert _hits(m, "Teach Latin and Greek; a degree in politics.") == [("Latin", "esco:latin"),
+                                                                          ("politics", "esco:politics")]
+    assert _hits(AliasMatcher(dim, curation={}), "Measure the airflow; Latin America.") == [("Latin", "esco:latin")]
+
+
 def test_fields_and_presentations_name_their_general_skill() -> None:
     """Curated forms the span linker had taken to the wrong concept: "analytical skills" (solve problems), "applied
     mathematics" (use mathematical tools and equipment), presentations (deliver presentations on tourism, whose alt

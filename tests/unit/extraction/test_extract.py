@@ -471,6 +471,21 @@ def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_inde
     assert plausible_links(spans, link_index).all()
 
 
+def test_bare_words_industries_and_vendors_of_the_next_page_link_to_nothing(link_index: SkillIndex,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrong span links ranked 100-300 in the facts of 2026-12-06: the shipped curation file blocks each form."""
+    from skillmatch.extraction import extract
+    from skillmatch.extraction.extract import plausible_links
+
+    forms = ["web", "Coordination", "infrastructure", "monitoring", "Quickly", "responsible", "organization",
+             "Organizational", "Science", "building", "process", "support", "Client", "Email", "Vista", "Symantec",
+             "insurance", "Healthcare Industry", "financial services industry", "Hybrid"]
+    spans = pd.DataFrame({"surface_form": forms, "skill_id": "esco:statistics", "score": 0.96})
+    assert not plausible_links(spans, link_index).any()
+    monkeypatch.setattr(extract, "load_curation", lambda: {})
+    assert plausible_links(spans, link_index).all()
+
+
 class _FixedSpans:
     """A tagger double that finds given words (the span linking is under test here; the tagger has its own tests)."""
 

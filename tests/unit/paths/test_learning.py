@@ -244,7 +244,7 @@ def test_show_skills_on_the_official_esco_hierarchy() -> None:
     labels = set(dim.loc[dim["skill_id"].isin(shown), "preferred_label"])
     assert {"communication", "attend to detail", "manage time", "work independently", "solve problems",
             "think analytically", "lead others", "cooperate with colleagues", "meet deadlines",
-            "perform multiple tasks at the same time"} <= labels
+            "perform multiple tasks at the same time", "have computer literacy"} <= labels
     # languages, digital and occupational skills, and narrower skills of a soft one are learned
     assert not labels & {"English", "SQL", "Python (computer programming)", "customer service", "accounting",
                          "work in textile manufacturing teams", "use spreadsheets software"}

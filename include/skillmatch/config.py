@@ -91,6 +91,7 @@ class Settings:
     linker_gate_margin: float = 0.01
     match_refit_days: int = 7  # a full match recompute (refitting IDF and the embedding centre) at least this often
     match_full_share: float = 0.25  # ... or when more than this share of resumes or postings changed
+    match_full_share_gpu: float = 0.0  # the same where the planning process runs on a GPU (incremental loses there)
     match_force_full: bool = False
     dq_max_invalid_share: float = 0.05  # more than this share of distinct records invalid fails the validate task
     dq_min_unique_description_share: float = 0.9  # duplicate-description rate at most 10 % (batch expectation)
@@ -180,6 +181,7 @@ def load_settings() -> Settings:
         linker_gate_margin=_env_float("SKILLMATCH_LINKER_GATE_MARGIN", 0.01),
         match_refit_days=_env_int("SKILLMATCH_MATCH_REFIT_DAYS", 7) or 0,
         match_full_share=_env_float("SKILLMATCH_MATCH_FULL_SHARE", 0.25),
+        match_full_share_gpu=_env_float("SKILLMATCH_MATCH_FULL_SHARE_GPU", 0.0),
         match_force_full=os.environ.get("SKILLMATCH_MATCH_FULL", "0").strip().lower() in {"1", "true", "yes"},
         dq_max_invalid_share=_env_float("SKILLMATCH_DQ_MAX_INVALID_SHARE", 0.05),
         dq_min_unique_description_share=_env_float("SKILLMATCH_DQ_MIN_UNIQUE_DESCRIPTION_SHARE", 0.9),

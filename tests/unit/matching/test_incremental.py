@@ -167,6 +167,18 @@ def test_run_plan_falls_back_to_full_when_it_must(settings: Settings, tmp_path, 
     many = fp_c.copy()
     many.iloc[:10] = "changed"  # a third of the resumes
     assert "of resumes changed" in inc.plan_run(state, fm_path, many, fp_p, settings).reason
+    # where this process scores on a GPU, any change goes full (SKILLMATCH_MATCH_FULL_SHARE_GPU, 0 by default); an
+    # unchanged night stays incremental (nothing to rescore)
+    from skillmatch.extraction import encoder
+
+    on_cpu = encoder.resolve_device
+    monkeypatch.setattr(encoder, "resolve_device", lambda requested="auto": "cuda")
+    assert inc.plan_run(state, fm_path, few, fp_p, settings).reason == "3% of resumes changed (> 0% on a GPU)"
+    assert not inc.plan_run(state, fm_path, fp_c, fp_p, settings).full
+    monkeypatch.setenv("SKILLMATCH_MATCH_FULL_SHARE_GPU", "0.25")
+    assert not inc.plan_run(state, fm_path, few, fp_p, load_settings()).full
+    monkeypatch.delenv("SKILLMATCH_MATCH_FULL_SHARE_GPU")
+    monkeypatch.setattr(encoder, "resolve_device", on_cpu)
 
     monkeypatch.setenv("SKILLMATCH_TOP_K", str(K + 1))
     assert inc.plan_run(state, fm_path, fp_c, fp_p, load_settings()).reason == "top-k or weights changed"

@@ -160,8 +160,9 @@ MARTS: dict[str, MartDoc] = {
          "skill_id": "the skill to learn or to show", "skill_label": "its label",
          "action": "`learn` (a skill the resume lacks) or `show` (a soft skill of ESCO's thinking, self-management "
                    "or social and communication groups, or personal development, or one of a few cross-sector ones "
-                   "such as meet deadlines or computer literacy, the resume does not name: say where it was used, if held); the "
-                   "employer's own rules and goals (company policies) are learned on the job and are no step",
+                   "such as meet deadlines or computer literacy, the resume does not name: say where it was used, "
+                   "if held); the employer's own rules and goals (company policies) are learned on the job and are no "
+                   "step",
          "expected_gain": "rise of the average match score over the candidate's top targets from this step",
          "expected_score_after": "average match score over the top targets once this step is learned",
          "priority": "ordering value: expected gain x market factor log(1 + demand_postings) / log(1 + the most "

@@ -392,6 +392,25 @@ def test_airflow_boosting_mac_and_computer_skills_name_their_product_or_skill() 
     assert _hits(AliasMatcher(dim, curation={}), "Measure the airflow; Latin America.") == [("Latin", "esco:latin")]
 
 
+def test_hiring_boilerplate_industry_words_and_verbs_are_no_skills() -> None:
+    """Curated 2026-12-06: the posting's own application process, "a computer" (it read "a computer science
+    degree"), the bare "SaaS" (a kind of company) name nothing; crafting, swim and Polish need a cue."""
+    rows = [("esco:application-process", "application process", [], "esco"),
+            ("esco:computer-equipment", "computer equipment", ["a computer"], "esco"),
+            ("esco:computer-science", "computer science", [], "esco"),
+            ("esco:saas", "SaaS (service-oriented modelling)", ["SaaS model"], "esco"),
+            ("esco:crafting", "crafting", [], "esco"), ("esco:swim", "swim", [], "esco"),
+            ("esco:polish", "Polish", [], "esco")]
+    dim = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    m = AliasMatcher(dim)
+    text = ("Complete the application process online. A computer science degree; work at a computer. A B2B SaaS "
+            "company crafting solutions; swim-lane diagrams. Own performance and polish. Polish parts on a lathe.")
+    assert _hits(m, text) == [("computer science", "esco:computer-science")]
+    assert _hits(m, "Handmade jewelry crafting; swim lessons for kids; the SaaS model. Polish & English fluency.") == [
+        ("crafting", "esco:crafting"), ("swim", "esco:swim"), ("SaaS model", "esco:saas"), ("Polish", "esco:polish")]
+    assert ("application process", "esco:application-process") in _hits(AliasMatcher(dim, curation={}), text)
+
+
 def test_fields_and_presentations_name_their_general_skill() -> None:
     """Curated forms the span linker had taken to the wrong concept: "analytical skills" (solve problems), "applied
     mathematics" (use mathematical tools and equipment), presentations (deliver presentations on tourism, whose alt

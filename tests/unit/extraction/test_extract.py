@@ -479,7 +479,8 @@ def test_bare_words_industries_and_vendors_of_the_next_page_link_to_nothing(link
 
     forms = ["web", "Coordination", "infrastructure", "monitoring", "Quickly", "responsible", "organization",
              "Organizational", "Science", "building", "process", "support", "Client", "Email", "Vista", "Symantec",
-             "insurance", "Healthcare Industry", "financial services industry", "Hybrid"]
+             "insurance", "Healthcare Industry", "financial services industry", "Hybrid", "contribute", "data access",
+             "work hands-on", "work hand-in-hand", "hands"]
     spans = pd.DataFrame({"surface_form": forms, "skill_id": "esco:statistics", "score": 0.96})
     assert not plausible_links(spans, link_index).any()
     monkeypatch.setattr(extract, "load_curation", lambda: {})

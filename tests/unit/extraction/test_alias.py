@@ -9,6 +9,8 @@ import pytest
 from skillmatch.extraction.alias import AliasMatcher, curation_text, load_curation
 
 
+COLUMNS = ["skill_id", "preferred_label", "aliases", "taxonomy_source"]  # the taxonomy frames below
+
 def _dim() -> pd.DataFrame:
     rows = [
         ("esco:python", "Python (computer programming)", [], "esco"),
@@ -26,7 +28,7 @@ def _dim() -> pd.DataFrame:
         ("onet:msword", "Microsoft Word", [], "onet"),
         ("onet:spark", "Spark", [], "onet"),
     ]
-    df = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    df = pd.DataFrame(rows, columns=COLUMNS)
     df["skill_type"] = "skill/competence"  # extra columns are ignored
     return df
 
@@ -150,14 +152,14 @@ def test_shared_surface_prefers_esco_label() -> None:
     dim = pd.DataFrame([
         ("onet:docker", "Docker", [], "onet"),
         ("esco:docker", "Docker", [], "esco"),
-    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    ], columns=COLUMNS)
     m = AliasMatcher(dim, curation=None)
     assert _hits(m, "Docker images") == [("Docker", "esco:docker")]
 
 
 def test_empty_inputs(matcher: AliasMatcher) -> None:
     assert matcher.find("") == []
-    empty = pd.DataFrame(columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    empty = pd.DataFrame(columns=COLUMNS)
     assert AliasMatcher(empty, curation=None).find("Python") == []
 
 
@@ -170,7 +172,7 @@ def _dim_ambiguous() -> pd.DataFrame:
         ("esco:plan", "plan", ["plan activities"], "esco"),
         ("onet:chef", "Chef", [], "onet"),
     ]
-    return pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def test_alias_fragments_are_dropped_but_names_and_particles_kept() -> None:
@@ -206,7 +208,7 @@ def test_curated_form_names_its_concept() -> None:
         ("esco:handle-pigs", "handle pigs", [], "esco"),
         ("http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43", "machine learning", ["ML"], "esco"),
         ("esco:ml-language", "ML (computer programming)", [], "esco"),
-    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    ], columns=COLUMNS)
     m = AliasMatcher(dim)
     # in postings "ML" is machine learning, not the ML language (whose bare label it also is)
     assert _hits(m, "NLP and ML models") == [("ML", "http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43")]
@@ -230,7 +232,7 @@ def test_curated_alias_in_any_case_and_a_cued_adjective() -> None:
         (think, "think analytically", ["analytical thinking"], "esco"),
         (data, "data analytics", [], "esco"),
         ("onet-tech:google-analytics", "Google Analytics", [], "onet"),
-    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    ], columns=COLUMNS)
     m = AliasMatcher(dim)
     # "analytics" (action alias): data analytics in any case; the longer "Google Analytics" still wins its span
     assert _hits(m, "Analytics and reporting; web analytics in Google Analytics") == [
@@ -246,7 +248,7 @@ def test_business_administration_is_the_field_of_study() -> None:
     dim = pd.DataFrame([
         (bmp, "business management principles", ["principles of business management"], "esco"),
         ("esco:office-admin", "office administration", ["office management"], "esco"),
-    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    ], columns=COLUMNS)
     m = AliasMatcher(dim)
     assert _hits(m, "Bachelor's degree in Business Administration, Finance, or related") == [
         ("Business Administration", bmp)]
@@ -265,7 +267,7 @@ def test_finance_law_and_software_development_name_their_field() -> None:
     dim = pd.DataFrame([(fin, "financial management", [], "esco"), (law, "legal studies", [], "esco"),
                         (prog, "computer programming", [], "esco"),
                         ("esco:comp-eng", "computer engineering", ["computer software development"], "esco")],
-                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+                       columns=COLUMNS)
     m = AliasMatcher(dim)
     assert _hits(m, "Bachelor's degree in Accounting, Finance or a related field.") == [("Finance", fin)]
     assert _hits(m, "Strong knowledge of finance and underwriting.") == [("finance", fin)]
@@ -286,7 +288,7 @@ def test_spreadsheets_quality_assurance_and_multitaskers_name_their_skill() -> N
     dim = pd.DataFrame([(qa, "quality assurance methodologies", [], "esco"),
                         (sheets, "use spreadsheets software", [], "esco"),
                         (multi, "perform multiple tasks at the same time", ["multi-task"], "esco")],
-                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+                       columns=COLUMNS)
     text = "Quality assurance of Excel spreadsheets and one spreadsheet; an exceptional multi-tasker, a multitasker."
     assert _hits(AliasMatcher(dim), text) == [("Quality assurance", qa), ("spreadsheets", sheets),
                                              ("spreadsheet", sheets), ("multi-tasker", multi), ("multitasker", multi)]
@@ -296,7 +298,7 @@ def test_spreadsheets_quality_assurance_and_multitaskers_name_their_skill() -> N
 def test_clustering_is_machine_learning_with_a_modelling_cue() -> None:
     ml = "http://data.europa.eu/esco/skill/3a2d5b45-56e4-4f5a-a55a-4a4a65afdc43"
     dim = pd.DataFrame([(ml, "machine learning", [], "esco"), ("onet:clustering", "Clustering software", [], "onet")],
-                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+                       columns=COLUMNS)
     m = AliasMatcher(dim)
     assert _hits(m, "Unsupervised learning (clustering, PCA) and classification.") == [("clustering", ml)]
     assert _hits(m, "Veritas Cluster Server, clustering, DNS.") == []  # server clusters: no link at all
@@ -310,7 +312,7 @@ def test_aws_is_the_cloud_platform() -> None:
     dim = pd.DataFrame([
         (aws, "Amazon Web Services AWS software", [], "onet"),
         ("onet-tech:amazon-web-services-aws-sagemaker", "Amazon Web Services AWS SageMaker", [], "onet"),
-    ], columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    ], columns=COLUMNS)
     m = AliasMatcher(dim)
     assert _hits(m, "Experience with AWS (EC2, S3) and Amazon Web Services IAM") == [
         ("AWS", aws), ("Amazon Web Services", aws)]
@@ -325,7 +327,7 @@ def test_problem_solving_is_the_transversal_skill_not_troubleshooting() -> None:
     solve, trouble = "http://data.europa.eu/esco/skill/adc6dc11-3376-467b-96c5-9b0a21edc869", "esco:troubleshoot"
     dim = pd.DataFrame([(solve, "solve problems", ["problem-solving skills"], "esco"),
                         (trouble, "troubleshoot", ["problem solve", "solve problems", "troubleshooting"], "esco")],
-                       columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+                       columns=COLUMNS)
     text = "Problem solving, a problem-solving mindset; a problem solver who can problem solve. Troubleshoot PCs."
     assert _hits(AliasMatcher(dim), text) == [("Problem solving", solve), ("problem-solving", solve),
                                              ("problem solver", solve), ("problem solve", solve),
@@ -347,7 +349,7 @@ def test_esco_alt_labels_that_name_another_skill_and_perk_words() -> None:
             ("esco:market-participants", "market participants", ["retail participants"], "esco"),
             ("esco:economics", "economics", ["financial data"], "esco"),
             ("esco:philosophy", "philosophy", [], "esco"), ("esco:yoga", "yoga", [], "esco")]
-    dim = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    dim = pd.DataFrame(rows, columns=COLUMNS)
     m = AliasMatcher(dim)
     text = "Able to work in team, communicate efficiently and effectively and communicate effectively."
     assert _hits(m, text) == [("work in team", teams), ("communicate efficiently and effectively", comm),
@@ -374,7 +376,7 @@ def test_airflow_boosting_mac_and_computer_skills_name_their_product_or_skill() 
             ("esco:cfd", "computational fluid dynamics", ["airflow"], "esco"), (macos, "Apple macOS", [], "onet"),
             (lit, "have computer literacy", [], "esco"), (teams, "work in teams", [], "esco"),
             ("esco:latin", "Latin", [], "esco"), ("esco:politics", "politics", [], "esco")]
-    dim = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    dim = pd.DataFrame(rows, columns=COLUMNS)
     m = AliasMatcher(dim)
     assert _hits(m, "Familiar with workflow management tools, like Airflow and Oozie.") == [
         ("Airflow", "onet-tech:apache-airflow")]
@@ -401,7 +403,7 @@ def test_hiring_boilerplate_industry_words_and_verbs_are_no_skills() -> None:
             ("esco:saas", "SaaS (service-oriented modelling)", ["SaaS model"], "esco"),
             ("esco:crafting", "crafting", [], "esco"), ("esco:swim", "swim", [], "esco"),
             ("esco:polish", "Polish", [], "esco")]
-    dim = pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"])
+    dim = pd.DataFrame(rows, columns=COLUMNS)
     m = AliasMatcher(dim)
     text = ("Complete the application process online. A computer science degree; work at a computer. A B2B SaaS "
             "company crafting solutions; swim-lane diagrams. Own performance and polish. Polish parts on a lathe.")
@@ -424,7 +426,7 @@ def test_fields_and_presentations_name_their_general_skill() -> None:
             ("esco:tourism-talks", "deliver presentations on tourism", ["give a presentation"], "esco"),
             ("esco:ops-processes", "operations department processes", ["operations research"], "esco"),
             ("esco:artistic", "define artistic performance concepts", ["performance"], "esco")]
-    m = AliasMatcher(pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"]))
+    m = AliasMatcher(pd.DataFrame(rows, columns=COLUMNS))
     assert _hits(m, "Strong analytical skills; degree in Applied Mathematics or Operations Research.") == [
         ("analytical skills", ta), ("Applied Mathematics", math)]
     assert _hits(m, "Give a presentation to clients. Deliver presentations to executives. Presentation skills.") == [
@@ -439,7 +441,7 @@ def test_posting_phrasing_and_followed_sites_are_not_skills() -> None:
             ("esco:commitment", "show commitment", ["enjoy working", "can-do attitude"], "esco"),
             ("onet:linkedin", "LinkedIn", [], "onet"), ("onet:facebook", "Facebook", [], "onet"),
             ("onet:google", "Google", [], "onet")]
-    m = AliasMatcher(pd.DataFrame(rows, columns=["skill_id", "preferred_label", "aliases", "taxonomy_source"]))
+    m = AliasMatcher(pd.DataFrame(rows, columns=COLUMNS))
     assert _hits(m, "You will be responsible for our data pipelines.") == []
     assert _hits(m, "Takes personal responsibility for results.") == [("personal responsibility",
                                                                        "esco:responsibility")]

@@ -455,9 +455,6 @@ def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_inde
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The most frequent wrong span links of 2026-12-06: the shipped curation file blocks each form, and without it
     each would link (the one-word spans at a near-exact score, the longer ones at any)."""
-    from skillmatch.extraction import extract
-    from skillmatch.extraction.extract import plausible_links
-
     spans = pd.DataFrame([("technical", "esco:technical-terminology"), ("Professional", "esco:cooperate"),
                           ("Financial", "esco:financial-capability"), ("Apache", "onet:apache-http-server"),
                           ("Microsoft", "onet:microsoft-windows"), ("Adobe", "esco:presentation-software"),
@@ -466,6 +463,15 @@ def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_inde
                           ("Goal-oriented", "esco:lead-others"), ("Variance Analysis", "esco:portfolio-theory"),
                           ("Performance Management", "esco:plan")],
                          columns=["surface_form", "skill_id"]).assign(score=0.96)
+    _blocked_by_the_shipped_curation_only(spans, link_index, monkeypatch)
+
+
+def _blocked_by_the_shipped_curation_only(spans: pd.DataFrame, link_index: SkillIndex,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No span links with the shipped curation file, and every one does without it."""
+    from skillmatch.extraction import extract
+    from skillmatch.extraction.extract import plausible_links
+
     assert not plausible_links(spans, link_index).any()
     monkeypatch.setattr(extract, "load_curation", lambda: {})
     assert plausible_links(spans, link_index).all()
@@ -474,17 +480,12 @@ def test_adjectives_and_vendor_names_cut_from_products_link_to_nothing(link_inde
 def test_bare_words_industries_and_vendors_of_the_next_page_link_to_nothing(link_index: SkillIndex,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Wrong span links ranked 100-300 in the facts of 2026-12-06: the shipped curation file blocks each form."""
-    from skillmatch.extraction import extract
-    from skillmatch.extraction.extract import plausible_links
-
     forms = ["web", "Coordination", "infrastructure", "monitoring", "Quickly", "responsible", "organization",
              "Organizational", "Science", "building", "process", "support", "Client", "Email", "Vista", "Symantec",
              "insurance", "Healthcare Industry", "financial services industry", "Hybrid", "contribute", "data access",
              "work hands-on", "work hand-in-hand", "hands"]
     spans = pd.DataFrame({"surface_form": forms, "skill_id": "esco:statistics", "score": 0.96})
-    assert not plausible_links(spans, link_index).any()
-    monkeypatch.setattr(extract, "load_curation", lambda: {})
-    assert plausible_links(spans, link_index).all()
+    _blocked_by_the_shipped_curation_only(spans, link_index, monkeypatch)
 
 
 class _FixedSpans:

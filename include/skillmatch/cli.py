@@ -86,7 +86,7 @@ def _train_tagger(s: Settings, a: argparse.Namespace) -> object:
     current = promoted_version(s.model_dir)
     if a.if_missing and current is not None:
         return {"skipped": "a promoted tagger exists", **current}
-    cfg = TrainConfig(limit=a.limit) if a.epochs is None else TrainConfig(epochs=a.epochs, limit=a.limit)
+    cfg = TrainConfig.for_base(s.tagger_base, epochs=a.epochs, limit=a.limit)
     return train_and_promote(s, Path(a.data) if a.data else None, cfg, a.gate)
 
 
@@ -284,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help=f"marts older than this are stale (default {STALE_HOURS:g})")
         if name == "train-tagger":
             sp.add_argument("--data", help="folder with SkillSpan train.json/dev.json (default: the shared data)")
-            sp.add_argument("--epochs", type=int, default=None, help="default: TrainConfig.epochs (4)")
+            sp.add_argument("--epochs", type=int, default=None, help="default: the base's recipe (3 for all-mpnet-base-v2)")
             sp.add_argument("--limit", type=int, default=None, help="train on the first N sentences only")
             sp.add_argument("--gate", type=float, default=None, help="minimum dev span F1 to promote")
             sp.add_argument("--if-missing", action="store_true", help="do nothing when a promoted model exists")

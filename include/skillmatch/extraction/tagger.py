@@ -82,8 +82,7 @@ class TrainConfig:
     @classmethod
     def for_base(cls, base: str, **overrides: object) -> "TrainConfig":
         """The recipe measured for ``base``, with the ``overrides`` that are not None."""
-        recipe = RECIPES[check_base(base)]
-        values = {"epochs": recipe.epochs, "lr": recipe.lr, "head_lr": recipe.head_lr, "train_bf16": recipe.train_bf16}
+        values = asdict(RECIPES[check_base(base)])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(base=base, **values)
 

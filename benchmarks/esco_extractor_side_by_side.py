@@ -366,8 +366,11 @@ def main(argv: list[str] | None = None) -> int:
                     + " | ".join("{:.3f} / {:.3f} / {:.3f}".format(*q[k]) for k in ("tech", "house")) + " |")
 
     versions = dict(theirs.last.get("versions", {}))
-    promoted = ROOT / "models" / "promoted.json"
-    tagger = json.loads(promoted.read_text()).get("version", "?") if promoted.exists() else "none"
+    from skillmatch.config import load_settings
+    from skillmatch.extraction.tagger import promoted_version
+
+    promoted = promoted_version(ROOT / "models", load_settings().tagger_base)
+    tagger = str(promoted["version"]) if promoted else "none"
     gold_counts = {k: (len(v), sum(1 for s in v if s.gold), sum(len(s.gold) for s in v)) for k, v in by_set.items()}
     in_proc = {tag: n / runs[theirs.name][f"{tag}_inproc"] for tag, n in (("decorte", n_dec), ("postings", n_pst))}
     ratios = "; ".join(f"{o.precision} {rate[o.name][0] / rate[theirs.name][0]:.2f}x on Decorte, "

@@ -33,12 +33,15 @@ def scratch_model_dir(models: Path, tagger: Path | None, where: Path) -> Path:
     out = where / "models"
     out.mkdir(parents=True)
     (out / "cache").symlink_to((models / "cache").resolve(), target_is_directory=True)
+    from skillmatch.config import load_settings
+    from skillmatch.extraction.tagger import PROMOTED_FILE, model_base, promoted_version
+
     if tagger is None:
-        rec = models / "promoted.json"
-        tagger = models / json.loads(rec.read_text())["version"] if rec.exists() else None
+        rec = promoted_version(models, load_settings().tagger_base)
+        tagger = models / str(rec["version"]) if rec else None
     if tagger is not None:
         (out / tagger.name).symlink_to(tagger.resolve(), target_is_directory=True)
-        (out / "promoted.json").write_text(json.dumps({"version": tagger.name}))
+        (out / PROMOTED_FILE).write_text(json.dumps({model_base(tagger): {"version": tagger.name}}))
     return out
 
 

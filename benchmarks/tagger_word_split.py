@@ -14,7 +14,6 @@ predicted.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,10 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tagger", type=Path, default=None, help="tagger folder (default: the promoted one in models/)")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     a = ap.parse_args(argv)
-    from skillmatch.extraction.tagger import (CLOSING_PUNCTUATION, SPAN_TYPES, SpanTagger, bio_spans, read_skillspan,
-                                              span_f1, word_spans)
+    from skillmatch.config import load_settings
+    from skillmatch.extraction.tagger import (CLOSING_PUNCTUATION, SPAN_TYPES, SpanTagger, bio_spans, promoted_version,
+                                              read_skillspan, span_f1, word_spans)
 
-    folder = a.tagger or ROOT / "models" / json.loads((ROOT / "models" / "promoted.json").read_text())["version"]
+    models = ROOT / "models"
+    folder = a.tagger or models / str(promoted_version(models, load_settings().tagger_base)["version"])
     tagger = SpanTagger(folder, "cpu")
     dev = read_skillspan(a.shared / "eval" / "skillspan" / "dev.json")
     texts = [" ".join(e.tokens) for e in dev]

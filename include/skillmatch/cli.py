@@ -83,9 +83,9 @@ def _extract(s: Settings, a: argparse.Namespace) -> object:
 def _train_tagger(s: Settings, a: argparse.Namespace) -> object:
     from skillmatch.extraction.tagger import TrainConfig, promoted_version, train_and_promote
 
-    current = promoted_version(s.model_dir)
+    current = promoted_version(s.model_dir, s.tagger_base)
     if a.if_missing and current is not None:
-        return {"skipped": "a promoted tagger exists", **current}
+        return {"skipped": f"a tagger promoted from {s.tagger_base} exists", **current}
     cfg = TrainConfig.for_base(s.tagger_base, epochs=a.epochs, limit=a.limit)
     return train_and_promote(s, Path(a.data) if a.data else None, cfg, a.gate)
 

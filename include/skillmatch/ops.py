@@ -61,10 +61,10 @@ def _rows(stage: str, counts: dict[str, Any]) -> tuple[int | None, int | None]:
 
 
 def _versions(settings: Settings) -> tuple[str | None, str | None]:
-    tagger = None
-    promoted = settings.model_dir / "promoted.json"
-    if promoted.exists():
-        tagger = json.loads(promoted.read_text()).get("version")
+    from skillmatch.extraction.tagger import promoted_version
+
+    rec = promoted_version(settings.model_dir, settings.tagger_base)
+    tagger = str(rec["version"]) if rec else None
     taxonomy = None
     dim = settings.lake("taxonomy", "dim_skill.parquet")
     if dim.exists():
@@ -149,20 +149,23 @@ def status_report(settings: Settings, stale_hours: float) -> tuple[dict[str, Any
                 problems.append(f"counts do not reconcile: {', '.join(lost['check_name'].astype(str))}")
     report = {"checked_at": now.isoformat(timespec="seconds"), "stale_after_hours": stale_hours,
               "last_runs": last_runs, "mart_age_hours": marts, "failing_checks": failing,
-              "models": model_status(settings.model_dir), "problems": problems, "healthy": not problems}
+              "models": model_status(settings.model_dir, settings.tagger_base), "problems": problems,
+              "healthy": not problems}
     return report, 0 if not problems else 1
 
 
-def model_status(model_dir: Path) -> dict[str, Any]:
-    """The promoted span tagger and sentence linker (their promotion records, or None), and for each the newest
-    trained model when it is not the promoted one, with the gate's verdict on it: a weekly retrain the gate refused
-    is normal (the promoted model keeps serving), but the team should see that it happened and why."""
+def model_status(model_dir: Path, tagger_base: str) -> dict[str, Any]:
+    """The promoted span tagger (the one promoted from ``tagger_base``, which extraction serves) and sentence linker
+    (their promotion records, or None), and for each the newest trained model when it is not the promoted one, with
+    the gate's verdict on it: a weekly retrain the gate refused is normal (the promoted model keeps serving), but
+    the team should see that it happened and why."""
     from skillmatch.extraction.linker import promoted_linker
     from skillmatch.extraction.tagger import GATE_FILE, promoted_version, trained_models
 
     out: dict[str, Any] = {}
-    for kind, record in (("tagger", promoted_version(model_dir)), ("linker", promoted_linker(model_dir))):
-        trained = trained_models(model_dir, kind)
+    for kind, record, base in (("tagger", promoted_version(model_dir, tagger_base), tagger_base),
+                               ("linker", promoted_linker(model_dir), None)):
+        trained = trained_models(model_dir, kind, base)
         entry: dict[str, Any] = {"promoted": record}
         if trained and (record is None or trained[-1].name != record["version"]):
             verdict = trained[-1] / GATE_FILE

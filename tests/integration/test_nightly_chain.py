@@ -166,7 +166,9 @@ def test_chain_on_real_slice_reconciles_and_is_idempotent(airflow_db, tmp_path, 
         from skillmatch.config import load_settings
         from skillmatch.extraction.tagger import promoted_version
 
-        expected = {"alias", "tagger+linker"} if promoted_version(load_settings().model_dir) else {"alias"}
+        settings = load_settings()
+        served = promoted_version(settings.model_dir, settings.tagger_base)
+        expected = {"alias", "tagger+linker"} if served else {"alias"}
         assert expected <= methods, methods
         # skills a posting names as a choice form groups of two or more, and a candidate who holds one member of a
         # choice is never told another member is missing

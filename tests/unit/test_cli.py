@@ -208,7 +208,7 @@ def test_extract_adhoc_with_the_promoted_tagger(tmp_path: Path, monkeypatch: pyt
     from skillmatch.config import load_settings
     from skillmatch.extraction.tagger import promoted_version
 
-    if promoted_version(load_settings().model_dir) is None:
+    if promoted_version(load_settings().model_dir, load_settings().tagger_base) is None:
         pytest.skip("no promoted span tagger under models/ (trained by `make setup` when the shared SkillSpan "
                     "data is present)")
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from skillmatch import ops, orchestration
 from skillmatch.cli import main
 from skillmatch.config import load_settings
+from skillmatch.extraction.bases import MINILM, MPNET
 from skillmatch.lake import utcnow, write_parquet_atomic
 
 
@@ -19,8 +21,11 @@ from skillmatch.lake import utcnow, write_parquet_atomic
 def settings(tmp_path, monkeypatch):  # noqa: ANN201
     monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
     monkeypatch.setenv("SKILLMATCH_MODEL_DIR", str(tmp_path / "models"))
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "promoted.json").write_text(json.dumps({"version": "tagger-test"}))
+    tagger = tmp_path / "models" / "tagger-20261101T000000"
+    tagger.mkdir(parents=True)
+    (tagger / "model.safetensors").write_bytes(b"")
+    (tagger / "meta.json").write_text(json.dumps({"version": tagger.name, "base_model": MPNET}))
+    (tmp_path / "models" / "promoted.json").write_text(json.dumps({MPNET: {"version": tagger.name}}))
     return load_settings()
 
 
@@ -40,7 +45,7 @@ def test_run_stage_records_success_and_failure(settings, monkeypatch) -> None:
     ok = runs[runs["stage"] == "validate_postings"].iloc[0]
     assert (ok["status"], ok["dag_id"], ok["rows_in"], ok["rows_out"]) == ("success", "skillmatch_validate", 100, 90)
     assert json.loads(ok["counts"]) == {"silver": 90, "quarantine": 7, "duplicates": 3}
-    assert ok["tagger_version"] == "tagger-test" and ok["ended_at"] >= ok["started_at"]
+    assert ok["tagger_version"] == "tagger-20261101T000000" and ok["ended_at"] >= ok["started_at"]
     bad = runs[runs["stage"] == "extract_postings"].iloc[0]
     assert bad["status"] == "failed" and bad["error"] == "RuntimeError: CUDA out of memory"
     assert pd.isna(bad["rows_out"])
@@ -133,7 +138,8 @@ def test_status_shows_the_promoted_models_and_a_newer_one_the_gate_refused(setti
 
     models = settings.model_dir
     (models / "promoted.json").unlink()
-    assert ops.model_status(models) == {"tagger": {"promoted": None}, "linker": {"promoted": None}}
+    shutil.rmtree(models / "tagger-20261101T000000")
+    assert ops.model_status(models, MPNET) == {"tagger": {"promoted": None}, "linker": {"promoted": None}}
 
     def trained(name: str, meta: dict) -> Path:
         (models / name).mkdir()
@@ -141,7 +147,8 @@ def test_status_shows_the_promoted_models_and_a_newer_one_the_gate_refused(setti
         (models / name / "meta.json").write_text(json.dumps({"version": name, **meta}))
         return models / name
 
-    assert promote_if_better(trained("tagger-20261201T000000", {"dev": {"all": {"f1": 0.51}}}), models, 0.35)[0]
+    assert promote_if_better(trained("tagger-20261201T000000", {"dev": {"all": {"f1": 0.51}}, "base_model": MPNET}),
+                             models, 0.35)[0]
     decorte = {w: {"mean": {"RP@5": rp, "MRR": mrr}} for w, rp, mrr in (("base", 0.68, 0.66), ("linker", 0.70, 0.72))}
     held = {"base": 0.3, "linker": 0.7}
     assert promote_linker_if_better(trained("linker-20261201T000000", {"decorte": decorte, "held_out_rp5": held}),
@@ -150,7 +157,9 @@ def test_status_shows_the_promoted_models_and_a_newer_one_the_gate_refused(setti
     ok, why = promote_linker_if_better(trained("linker-20261206T000000", {"decorte": worse, "held_out_rp5": held}),
                                        models, 0.01)
     assert not ok
-    trained("tagger-20261206T000000", {"dev": {"all": {"f1": 0.52}}})  # trained, the gate has not run yet
+    trained("tagger-20261206T000000", {"dev": {"all": {"f1": 0.52}}, "base_model": MPNET})  # the gate has not run yet
+    # a tagger from another base is not the configured base's newest
+    trained("tagger-20261207T000000", {"dev": {"all": {"f1": 0.50}}, "base_model": MINILM})
 
     report, code = ops.status_report(settings, 26)
     status = report["models"]

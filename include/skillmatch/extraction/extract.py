@@ -87,7 +87,8 @@ class SkillIndex:
         if not self._tagger_loaded:
             from skillmatch.extraction.tagger import load_promoted_tagger
 
-            self._tagger = load_promoted_tagger(self.settings.model_dir, self.device) if self.settings.use_tagger else None
+            st = self.settings
+            self._tagger = load_promoted_tagger(st.model_dir, st.tagger_base, self.device) if st.use_tagger else None
             self._tagger_loaded = True
         return self._tagger
 
@@ -131,13 +132,14 @@ class SkillIndex:
         precision: the planning task may run on another worker than the shards that extract (CPU vs GPU queue),
         and bf16 / fp16 / fp32 serve the same models (same dev-set scores); the per-text caches are kept per
         precision."""
+        st = self.settings
         if self._tagger_loaded:
             version = self._tagger.key if self._tagger is not None else None
         else:
             from skillmatch.extraction.tagger import promoted_tagger_key
 
-            version = promoted_tagger_key(self.settings.model_dir) if self.settings.use_tagger else None
-        st = self.settings  # how much of a document is embedded and tagged, and the link floor, shape its facts
+            version = promoted_tagger_key(st.model_dir, st.tagger_base) if st.use_tagger else None
+        # how much of a document is embedded and tagged, and the link floor, shape its facts
         budget = (f"s{st.max_sentences_per_doc}-tag{st.max_tagged_chars_per_posting}-{st.max_tagged_chars_per_resume}"
                   f"+{st.max_tagged_list_chars_per_resume}-l{st.link_threshold:g}")
         base = f"{EXTRACTOR_VERSION}+{rules_digest()}:{encoder_name()}:{version or 'no-tagger'}:{budget}"

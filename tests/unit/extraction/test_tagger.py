@@ -6,13 +6,15 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skillmatch.config import load_settings
-from skillmatch.extraction.bases import MINILM
-from skillmatch.extraction.tagger import (GATE_FILE, SpanTagger, TrainConfig, _decode, bio_spans,
-                                          load_promoted_tagger, promote_if_better, promoted_version, read_skillspan,
-                                          span_f1, train_tagger, viterbi_bio, word_spans)
+from skillmatch.extraction.bases import MINILM, MPNET
+from skillmatch.extraction.tagger import (DECODING, GATE_FILE, PROMOTED_FILE, SpanTagger, TrainConfig, _decode,
+                                          bio_spans, load_promoted_tagger, promote_if_better, promoted_tagger_key,
+                                          promoted_version, read_skillspan, span_f1, train_tagger, trained_models,
+                                          viterbi_bio, word_spans)
 
 
 def test_word_spans_split_edge_punctuation_and_keep_inner_symbols() -> None:
@@ -92,28 +94,86 @@ def test_read_skillspan_names_the_bad_line(tmp_path: Path) -> None:
         read_skillspan(f)
 
 
-def _fake_model(root: Path, version: str, f1: float) -> Path:
+def _fake_model(root: Path, version: str, f1: float, base: str | None = MPNET) -> Path:
     folder = root / version
     folder.mkdir(parents=True)
     (folder / "model.safetensors").write_bytes(b"")
-    (folder / "meta.json").write_text(json.dumps({"version": version, "dev": {"all": {"f1": f1}}}))
+    meta = {"version": version, "dev": {"all": {"f1": f1}}, **({"base_model": base} if base else {})}
+    (folder / "meta.json").write_text(json.dumps(meta))
     return folder
 
 
 def test_gate_promotes_only_models_that_pass_and_never_a_worse_one(tmp_path: Path) -> None:
-    assert promoted_version(tmp_path) is None
+    assert promoted_version(tmp_path, MPNET) is None
     ok, why = promote_if_better(_fake_model(tmp_path, "m1", 0.20), tmp_path, min_f1=0.30)
-    assert not ok and "below the gate" in why and promoted_version(tmp_path) is None
+    assert not ok and "below the gate" in why and promoted_version(tmp_path, MPNET) is None
     assert promote_if_better(_fake_model(tmp_path, "m2", 0.45), tmp_path, min_f1=0.30)[0]
     ok, why = promote_if_better(_fake_model(tmp_path, "m3", 0.40), tmp_path, min_f1=0.30)
     assert not ok and "below the promoted m2" in why
-    assert promoted_version(tmp_path)["version"] == "m2"
+    assert promoted_version(tmp_path, MPNET)["version"] == "m2"
     assert promote_if_better(_fake_model(tmp_path, "m4", 0.47), tmp_path, min_f1=0.30)[0]
-    assert promoted_version(tmp_path)["version"] == "m4"
+    assert promoted_version(tmp_path, MPNET)["version"] == "m4"
     # each verdict is kept in the model's folder (`skillmatch status` shows a refused one and why)
     verdicts = {m: json.loads((tmp_path / m / GATE_FILE).read_text()) for m in ("m1", "m2", "m3", "m4")}
     assert [v["promoted"] for v in verdicts.values()] == [False, True, False, True]
-    assert verdicts["m3"]["reason"] == why and verdicts["m4"]["reason"] == "m4 promoted (dev span F1 0.4700)"
+    assert verdicts["m3"]["reason"] == why
+    assert verdicts["m4"]["reason"] == f"m4 promoted for {MPNET} (dev span F1 0.4700)"
+
+
+def test_each_base_keeps_its_own_promoted_tagger(tmp_path: Path) -> None:
+    """A smaller base chosen for speed is judged against the taggers of its own base, never refused for scoring
+    below a bigger one; the configured base decides which promoted tagger extraction serves."""
+    assert promote_if_better(_fake_model(tmp_path, "tagger-mpnet", 0.57), tmp_path, min_f1=0.30)[0]
+    ok, why = promote_if_better(_fake_model(tmp_path, "tagger-mini1", 0.51, MINILM), tmp_path, min_f1=0.30)
+    assert ok, why
+    assert promote_if_better(_fake_model(tmp_path, "tagger-mini2", 0.50, MINILM), tmp_path, min_f1=0.30)[1] == (
+        "tagger-mini2 dev span F1 0.5000 is below the promoted tagger-mini1 (0.5100): not promoted")
+    assert promoted_version(tmp_path, MPNET)["version"] == "tagger-mpnet"
+    assert promoted_version(tmp_path, MINILM)["version"] == "tagger-mini1"
+    assert promoted_tagger_key(tmp_path, MINILM) == f"tagger-mini1+{DECODING}"
+    assert [f.name for f in trained_models(tmp_path, "tagger", MINILM)] == ["tagger-mini1", "tagger-mini2"]
+    with pytest.raises(ValueError, match="unknown tagger base 'bert'"):
+        promoted_version(tmp_path, "bert")
+
+
+def test_a_promotion_file_from_before_bases_counts_for_its_models_base(tmp_path: Path) -> None:
+    """Machines promoted one tagger before promotions were kept per base: that record keeps serving its base, and
+    the next promotion keeps it beside the new one."""
+    _fake_model(tmp_path, "tagger-old", 0.516, None)  # no base recorded: trained from MiniLM, the only base then
+    (tmp_path / PROMOTED_FILE).write_text(json.dumps({"version": "tagger-old", "dev_f1": 0.516}))
+    assert promoted_version(tmp_path, MINILM)["version"] == "tagger-old"
+    assert promoted_version(tmp_path, MPNET) is None
+    assert promote_if_better(_fake_model(tmp_path, "tagger-new", 0.573), tmp_path, min_f1=0.30)[0]
+    assert promoted_version(tmp_path, MINILM)["version"] == "tagger-old"
+    assert promoted_version(tmp_path, MPNET)["version"] == "tagger-new"
+
+
+
+def test_switching_the_base_trains_and_serves_a_tagger_of_that_base(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`make setup` after SKILLMATCH_TAGGER_BASE changes: `train-tagger --if-missing` trains the new base even though
+    a tagger of the other base is promoted, promotes it although it scores lower, and extraction serves it."""
+    from skillmatch.cli import main
+    from skillmatch.extraction.extract import SkillIndex
+
+    models, data = tmp_path / "models", tmp_path / "skillspan"
+    data.mkdir()
+    _write_skillspan(data / "train.json", 32)
+    _write_skillspan(data / "dev.json", 4)
+    promote_if_better(_fake_model(models, "tagger-20261101T000000", 0.99), models, min_f1=0.30)
+    monkeypatch.setenv("SKILLMATCH_MODEL_DIR", str(models))
+    monkeypatch.setenv("SKILLMATCH_TAGGER_BASE", MINILM)
+    args = ["train-tagger", "--if-missing", "--data", str(data), "--epochs", "1", "--gate", "0"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["promoted"] is True, first
+    trained = Path(first["model"])
+    assert promoted_version(models, MINILM)["version"] == trained.name
+    assert promoted_version(models, MPNET)["version"] == "tagger-20261101T000000"
+    assert main(args) == 0  # now a tagger of this base exists: skipped
+    assert json.loads(capsys.readouterr().out)["skipped"] == f"a tagger promoted from {MINILM} exists"
+    index = SkillIndex(pd.DataFrame(columns=["skill_id", "preferred_label"]), load_settings())
+    assert f":{trained.name}+{DECODING}:" in index.model_version  # read from the promotion, no model loaded
+    assert index.tagger.version == trained.name
 
 
 def test_tiny_training_run_writes_a_loadable_model_with_metrics(tmp_path: Path) -> None:
@@ -139,7 +199,8 @@ def test_tiny_training_run_writes_a_loadable_model_with_metrics(tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def promoted() -> SpanTagger:
-    tagger = load_promoted_tagger(load_settings().model_dir, "cpu")
+    settings = load_settings()
+    tagger = load_promoted_tagger(settings.model_dir, settings.tagger_base, "cpu")
     if tagger is None:
         pytest.skip("no promoted span tagger under models/ (trained by `make setup` when the shared SkillSpan "
                     "data is present)")
@@ -156,7 +217,7 @@ def test_promoted_tagger_finds_skill_spans_in_real_sentences(promoted: SpanTagge
 
 
 def test_promoted_tagger_meets_its_gate(promoted: SpanTagger) -> None:
-    rec = promoted_version(load_settings().model_dir)
+    rec = promoted_version(load_settings().model_dir, load_settings().tagger_base)
     assert rec is not None and rec["version"] == promoted.version
     assert rec["dev_f1"] >= load_settings().tagger_gate_f1
 

@@ -24,21 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _posting_sentences(n: int) -> list[str]:
-    """The first ``n`` distinct sentences of at least 4 words of the postings (the lake's silver table, else the
-    configured sources), as the linker's training reads them."""
-    from skillmatch.config import load_settings
-    from skillmatch.extraction.linker import posting_documents
-
-    seen: dict[str, None] = {}  # insertion-ordered
-    for _, sentence in posting_documents(load_settings(), 40):
-        if len(sentence.split()) >= 4:
-            seen[sentence] = None
-            if len(seen) == n:
-                break
-    return list(seen)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tagger", type=Path, nargs="+", required=True, help="tagger folders, the anchor first")
@@ -46,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--postings", type=int, default=2000, help="posting sentences to tag")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     a = ap.parse_args(argv)
-    from skillmatch.extraction.tagger import SPAN_TYPES, SpanTagger, bio_spans, read_skillspan, span_f1
+    from skillmatch.config import load_settings
+    from skillmatch.extraction.tagger import (SPAN_TYPES, SpanTagger, bio_spans, posting_sentences, read_skillspan,
+                                              span_f1)
 
     dev = read_skillspan(a.shared / "eval" / "skillspan" / "dev.json")
     texts = [" ".join(e.tokens) for e in dev]
@@ -55,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         starts = [sum(len(t) + 1 for t in e.tokens[:i]) for i in range(len(e.tokens))]
         gold.append({(starts[s], starts[t - 1] + len(e.tokens[t - 1]))
                      for ty in SPAN_TYPES for s, t in bio_spans(e.tags[ty])})
-    postings = _posting_sentences(a.postings)
+    postings = posting_sentences(load_settings(), a.postings)
     rows = []
     for precision in a.precision:
         os.environ["SKILLMATCH_CPU_PRECISION"] = precision

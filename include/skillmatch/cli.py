@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from skillmatch.config import Settings, load_settings
+from skillmatch.extraction.bases import RECIPES
 from skillmatch.lake import new_run_id
 
 
@@ -87,7 +88,7 @@ def _train_tagger(s: Settings, a: argparse.Namespace) -> object:
     if a.if_missing and current is not None:
         return {"skipped": f"a tagger promoted from {s.tagger_base} exists", **current}
     cfg = TrainConfig.for_base(s.tagger_base, epochs=a.epochs, limit=a.limit)
-    return train_and_promote(s, Path(a.data) if a.data else None, cfg, a.gate)
+    return train_and_promote(s, Path(a.data) if a.data else None, cfg, a.gate, a.distill_from, a.teacher_sentences)
 
 
 def _train_linker(s: Settings, a: argparse.Namespace) -> object:
@@ -288,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--limit", type=int, default=None, help="train on the first N sentences only")
             sp.add_argument("--gate", type=float, default=None, help="minimum dev span F1 to promote")
             sp.add_argument("--if-missing", action="store_true", help="do nothing when a promoted model exists")
+            sp.add_argument("--distill-from", choices=list(RECIPES), default=None,
+                            help="also train on posting sentences tagged by the tagger promoted from this base "
+                                 "(e.g. all-mpnet-base-v2 teaching SKILLMATCH_TAGGER_BASE=all-MiniLM-L6-v2)")
+            sp.add_argument("--teacher-sentences", type=int, default=8000,
+                            help="posting sentences the teacher tags (default 8000)")
         if name == "train-linker":
             sp.add_argument("--max-pairs", type=int, default=None, help="training sentences (default 8000)")
             sp.add_argument("--margin", type=float, default=None,

@@ -43,6 +43,11 @@ def test_parser_options() -> None:
     assert p.parse_args(["rank-skills", "--input", "x"]).taxonomy_source == "all"
     a = p.parse_args(["train-tagger", "--epochs", "2", "--limit", "10", "--gate", "0.5", "--if-missing"])
     assert (a.epochs, a.limit, a.gate, a.if_missing, a.data) == (2, 10, 0.5, True, None)
+    assert (a.distill_from, a.teacher_sentences) == (None, 8000)
+    a = p.parse_args(["train-tagger", "--distill-from", "all-mpnet-base-v2", "--teacher-sentences", "500"])
+    assert (a.distill_from, a.teacher_sentences) == ("all-mpnet-base-v2", 500)
+    with pytest.raises(SystemExit):
+        p.parse_args(["train-tagger", "--distill-from", "bert-base"])  # only the bases the tagger knows
     a = p.parse_args(["train-linker", "--max-pairs", "500", "--margin", "0.02", "--if-missing"])
     assert (a.max_pairs, a.margin, a.if_missing) == (500, 0.02, True)
 

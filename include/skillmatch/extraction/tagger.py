@@ -408,7 +408,11 @@ def train_tagger(train_path: Path, dev_path: Path | None, out_root: Path, cfg: T
     steps = cfg.epochs * -(-per_epoch // cfg.batch_size)
     sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup), steps)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    version = time.strftime("tagger-%Y%m%dT%H%M%S", time.gmtime())
+    version = stamp = time.strftime("tagger-%Y%m%dT%H%M%S", time.gmtime())
+    n = 1
+    while (out_root / version).exists():  # a run that started within the second another one did
+        n += 1
+        version = f"{stamp}-{n}"
     out = out_root / version
     tmp = out_root / f".{version}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -575,15 +579,36 @@ def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig | Non
 
     With ``teacher_base``, the tagger promoted from that base (a bigger one) first tags ``teacher_sentences`` posting
     sentences, and those tags join the training side (distillation: the student keeps its base's speed and learns
-    from far more job-ad text than SkillSpan's annotation). The student is gated against its own base's taggers."""
+    from far more job-ad text than SkillSpan's annotation). The student is gated against its own base's taggers.
+
+    Without ``teacher_base``, the configured teacher (``settings.tagger_teacher``, ``SKILLMATCH_TAGGER_TEACHER``)
+    teaches; a deployment that configures one gets it trained and gated first when none is promoted yet, so the
+    unattended paths (``make setup``, the weekly DAG) distil on their own. A teacher asked for by name
+    (``--distill-from``) must be promoted already."""
     cfg = cfg or TrainConfig.for_base(settings.tagger_base)
     root = data or (settings.shared_dir / "eval" / "skillspan" if settings.shared_dir else None)
     if root is None or not (root / "train.json").is_file():
         raise FileNotFoundError("SkillSpan train.json not found: pass --data DIR (a folder with train.json and "
                                 "dev.json) or put the shared data beside the repo")
+    dev = root / "dev.json"
+    dev = dev if dev.is_file() else None
+    min_f1 = settings.tagger_gate_f1 if gate is None else gate
+    configured = teacher_base is None
+    teacher_base = teacher_base or settings.tagger_teacher
     extra: list[Example] = []
     if teacher_base is not None:
+        if teacher_base not in RECIPES:
+            raise ValueError(f"the tagger teacher {teacher_base!r} (SKILLMATCH_TAGGER_TEACHER) is not a tagger base; "
+                             f"choose one of {', '.join(RECIPES)}")
         rec = promoted_version(settings.model_dir, teacher_base)
+        if rec is None and configured:
+            log.info("no tagger promoted from the teacher's base %s: training it first", teacher_base)
+            first = train_tagger(root / "train.json", dev, settings.model_dir,
+                                 replace(TrainConfig.for_base(teacher_base), limit=cfg.limit), settings.device)
+            ok, why = promote_if_better(first, settings.model_dir, min_f1)
+            if not ok:
+                raise RuntimeError(f"the teacher trained from {teacher_base} failed its gate: {why}")
+            rec = promoted_version(settings.model_dir, teacher_base)
         if rec is None:
             raise FileNotFoundError(f"no tagger promoted from {teacher_base} under {settings.model_dir} to teach: "
                                     f"train one first (SKILLMATCH_TAGGER_BASE={teacher_base} skillmatch train-tagger)")
@@ -594,10 +619,8 @@ def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig | Non
         cfg = replace(cfg, teacher=str(rec["version"]), teacher_sentences=len(sentences))
         log.info("teacher %s tagged %d posting sentences (%d spans)", rec["version"], len(extra),
                  sum(len(bio_spans(e.tags[t])) for e in extra for t in SPAN_TYPES))
-    dev = root / "dev.json"
-    folder = train_tagger(root / "train.json", dev if dev.is_file() else None, settings.model_dir, cfg,
-                          settings.device, extra)
-    promoted, why = promote_if_better(folder, settings.model_dir, settings.tagger_gate_f1 if gate is None else gate)
+    folder = train_tagger(root / "train.json", dev, settings.model_dir, cfg, settings.device, extra)
+    promoted, why = promote_if_better(folder, settings.model_dir, min_f1)
     log.info(why)
     meta = json.loads((folder / "meta.json").read_text())
     return {"model": str(folder), "promoted": promoted, "gate": why, "dev": meta.get("dev")}

@@ -309,3 +309,42 @@ def test_a_student_trains_on_the_promoted_teachers_tags_of_posting_sentences(tmp
     assert (student["teacher"], student["teacher_sentences"], student["teacher_examples"]) == (teacher.name, 3, 3)
     assert student["holdout_sentences"] == teacher_meta["holdout_sentences"]
     assert student["sentences"] == teacher_meta["sentences"] + 3 and student["windows"] == teacher_meta["windows"] + 3
+
+
+def test_a_configured_teacher_is_trained_first_when_none_is_promoted(tmp_path: Path, monkeypatch) -> None:
+    """SKILLMATCH_TAGGER_TEACHER makes the unattended paths (make setup, the weekly DAG) distil: with no tagger
+    promoted from the teacher's base, the teacher is trained and gated first, then teaches the student; once it
+    exists, the next run reuses it. A teacher that is not a tagger base is a clear error."""
+    from skillmatch.extraction.tagger import promotions, train_and_promote, trained_models
+    from skillmatch.lake import write_parquet_atomic
+
+    monkeypatch.setenv("SKILLMATCH_DATA_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SKILLMATCH_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SKILLMATCH_DEVICE", "cpu")
+    monkeypatch.setenv("SKILLMATCH_TAGGER_BASE", MINILM)
+    monkeypatch.setenv("SKILLMATCH_TAGGER_TEACHER", "bert-base")
+    data = tmp_path / "skillspan"
+    data.mkdir()
+    _write_skillspan(data / "train.json", 32)
+    _write_skillspan(data / "dev.json", 4)
+    with pytest.raises(ValueError, match=r"'bert-base' \(SKILLMATCH_TAGGER_TEACHER\) is not a tagger base"):
+        train_and_promote(load_settings(), data, gate=0.0)
+    assert not (tmp_path / "models").exists() or trained_models(tmp_path / "models", "tagger") == []
+    monkeypatch.setenv("SKILLMATCH_TAGGER_TEACHER", MINILM)  # self-training: the teacher shares the student's base
+    settings = load_settings()
+    assert settings.tagger_teacher == MINILM
+    write_parquet_atomic(pd.DataFrame({"posting_id": ["p1"], "text": [
+        "We need Python and teamwork skills. Knowledge of SQL and Excel is a plus."]}),
+        settings.lake("silver", "postings.parquet"))
+    student_cfg = TrainConfig.for_base(MINILM, epochs=1, batch_size=8)
+    out = train_and_promote(settings, data, student_cfg, 0.0, teacher_sentences=10)
+    first, student = trained_models(settings.model_dir, "tagger")
+    assert Path(out["model"]) == student
+    meta = json.loads((student / "meta.json").read_text())["train"]
+    assert (meta["teacher"], meta["teacher_examples"]) == (first.name, 2)
+    assert json.loads((first / "meta.json").read_text())["train"]["teacher"] is None  # the teacher learnt alone
+    assert promotions(settings.model_dir)[MINILM]["version"] in {first.name, student.name}
+    teacher = promotions(settings.model_dir)[MINILM]["version"]
+    again = train_and_promote(settings, data, student_cfg, 0.0, teacher_sentences=10)  # a teacher exists: no retrain
+    assert len(trained_models(settings.model_dir, "tagger")) == 3
+    assert json.loads((Path(again["model"]) / "meta.json").read_text())["train"]["teacher"] == teacher

@@ -73,7 +73,7 @@ summary: setup
 	skillmatch summary
 
 test: setup fallback-taxonomy
-	$(BIN)/python -m pytest -q -p no:cacheprovider -rs tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -rs --durations=12 tests
 
 airflow: setup
 	AIRFLOW__CORE__PARALLELISM=2 airflow standalone

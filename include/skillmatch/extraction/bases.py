@@ -45,10 +45,10 @@ MPNET_ZIP_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9
 _SKIPPED = {"desktop.ini"}  # the upload's Windows folder files; not part of the model
 
 
-def check_base(name: str) -> str:
-    """``name`` if the tagger knows how to start from it, else a ValueError naming the choices."""
+def check_base(name: str, setting: str = "SKILLMATCH_TAGGER_BASE") -> str:
+    """``name`` if the tagger knows how to start from it, else a ValueError naming ``setting`` and the choices."""
     if name not in RECIPES:
-        raise ValueError(f"unknown tagger base {name!r} (SKILLMATCH_TAGGER_BASE): choose one of {', '.join(RECIPES)}")
+        raise ValueError(f"unknown tagger base {name!r} ({setting}): choose one of {', '.join(RECIPES)}")
     return name
 
 

@@ -597,14 +597,12 @@ def train_and_promote(settings, data: Path | None = None, cfg: TrainConfig | Non
     teacher_base = teacher_base or settings.tagger_teacher
     extra: list[Example] = []
     if teacher_base is not None:
-        if teacher_base not in RECIPES:
-            raise ValueError(f"the tagger teacher {teacher_base!r} (SKILLMATCH_TAGGER_TEACHER) is not a tagger base; "
-                             f"choose one of {', '.join(RECIPES)}")
+        check_base(teacher_base, "SKILLMATCH_TAGGER_TEACHER")
         rec = promoted_version(settings.model_dir, teacher_base)
         if rec is None and configured:
             log.info("no tagger promoted from the teacher's base %s: training it first", teacher_base)
             first = train_tagger(root / "train.json", dev, settings.model_dir,
-                                 replace(TrainConfig.for_base(teacher_base), limit=cfg.limit), settings.device)
+                                 TrainConfig.for_base(teacher_base, limit=cfg.limit), settings.device)
             ok, why = promote_if_better(first, settings.model_dir, min_f1)
             if not ok:
                 raise RuntimeError(f"the teacher trained from {teacher_base} failed its gate: {why}")

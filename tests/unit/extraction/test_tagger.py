@@ -327,7 +327,7 @@ def test_a_configured_teacher_is_trained_first_when_none_is_promoted(tmp_path: P
     data.mkdir()
     _write_skillspan(data / "train.json", 32)
     _write_skillspan(data / "dev.json", 4)
-    with pytest.raises(ValueError, match=r"'bert-base' \(SKILLMATCH_TAGGER_TEACHER\) is not a tagger base"):
+    with pytest.raises(ValueError, match=r"unknown tagger base 'bert-base' \(SKILLMATCH_TAGGER_TEACHER\)"):
         train_and_promote(load_settings(), data, gate=0.0)
     assert not (tmp_path / "models").exists() or trained_models(tmp_path / "models", "tagger") == []
     monkeypatch.setenv("SKILLMATCH_TAGGER_TEACHER", MINILM)  # self-training: the teacher shares the student's base
